@@ -1,0 +1,266 @@
+import type { Clock, Timer } from "../clock";
+import { keyIdSuffix, type Logger } from "../log";
+import type { ServedCredentials } from "../instance/tree";
+import { SourceError, type CredentialSource, type Credentials, type FailureClass } from "./source";
+
+/** The project's rotation rule (IMDS-SPEC "Role credentials"): served credentials keep 30 minutes. */
+export const DEFAULT_ROTATE_BEFORE_SECONDS = 1800;
+/** Below this lifetime the 30-minute rule cannot hold; rotate at half the lifetime instead. */
+export const SHORT_SESSION_SECONDS = 2700;
+/** A rotation always waits this long after a fetch, whatever --rotate-before says, so it cannot spin. */
+const MIN_HOLD_MS = 5000;
+/** Health tolerates the moment between the rotation time and the new set arriving. */
+const HEALTH_GRACE_MS = 30_000;
+
+export interface Backoff {
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: Backoff = { initialMs: 1000, maxMs: 60_000 };
+
+/** How long before expiry to rotate a set that lives `lifetimeMs`; an explicit value wins. */
+export function rotationLeadMs(lifetimeMs: number, explicitSeconds?: number): number {
+  const wanted =
+    explicitSeconds !== undefined
+      ? explicitSeconds * 1000
+      : lifetimeMs >= SHORT_SESSION_SECONDS * 1000
+        ? DEFAULT_ROTATE_BEFORE_SECONDS * 1000
+        : lifetimeMs / 2;
+  return Math.max(0, Math.min(wanted, lifetimeMs - MIN_HOLD_MS));
+}
+
+/** Capped exponential backoff with jitter over the upper half, so retries neither bunch up nor fire at once. */
+export function backoffDelayMs(failures: number, backoff: Backoff, random: () => number): number {
+  const ceiling = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export type HealthStatus = "starting" | "healthy" | "degraded";
+
+export interface Health {
+  readonly status: HealthStatus;
+  readonly source: string;
+  readonly reason?: string;
+  /** Epoch ms since when the state has not been healthy. */
+  readonly since?: number;
+  readonly lastUpdated?: number;
+  readonly expiration?: number;
+  readonly nextAttemptAt?: number;
+  readonly consecutiveFailures: number;
+  /** The validity the rotation rule promises every served set, in ms. */
+  readonly promisedValidityMs?: number;
+}
+
+export interface AttemptReport {
+  readonly ok: boolean;
+  readonly durationMs: number;
+  readonly failureClass?: FailureClass;
+}
+
+export interface RefresherOptions {
+  readonly source: CredentialSource;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly rotateBeforeSeconds?: number;
+  readonly backoff?: Backoff;
+  readonly random?: () => number;
+  readonly onAttempt?: (report: AttemptReport) => void;
+}
+
+function validated(credentials: Credentials, now: number): Credentials {
+  const fields = [credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken];
+  if (fields.some((field) => typeof field !== "string" || field === "")) {
+    throw new SourceError("malformed-response", "the source returned a credential set with a missing field");
+  }
+  if (!Number.isFinite(credentials.expiration) || credentials.expiration <= now) {
+    throw new SourceError("malformed-response", "the source returned credentials that are already expired");
+  }
+  return credentials;
+}
+
+/**
+ * Keeps one current credential set: fetches before serving, rotates ahead of expiry, one fetch in
+ * flight at a time, and on failure keeps the last good set while it retries with backoff.
+ */
+export class Refresher {
+  private served: ServedCredentials | undefined;
+  private inflight: Promise<void> | undefined;
+  private timer: Timer | undefined;
+  private failures = 0;
+  private lastFailure: { failureClass: FailureClass; message: string; at: number } | undefined;
+  private unhealthySince: number | undefined;
+  private nextAttemptAt: number | undefined;
+  private attempted = false;
+  private stopped = false;
+  private warnedShortSession = false;
+  private readonly listeners: Array<(served: ServedCredentials) => void> = [];
+  private readonly backoff: Backoff;
+  private readonly random: () => number;
+
+  constructor(private readonly options: RefresherOptions) {
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.random = options.random ?? Math.random;
+  }
+
+  current(): ServedCredentials | undefined {
+    return this.served;
+  }
+
+  onChange(listener: (served: ServedCredentials) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Resolves after the first attempt, successful or not; retries go on in the background. */
+  start(): Promise<void> {
+    return this.refresh();
+  }
+
+  /** Rotates now, or joins the rotation already under way. */
+  refresh(): Promise<void> {
+    this.inflight ??= this.attempt().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+  }
+
+  health(): Health {
+    const { clock, source } = this.options;
+    const now = clock.now();
+    const served = this.served;
+    const base = {
+      source: source.kind,
+      consecutiveFailures: this.failures,
+      nextAttemptAt: this.nextAttemptAt,
+      lastUpdated: served?.lastUpdated,
+      expiration: served?.credentials.expiration,
+    };
+    if (served === undefined) {
+      if (!this.attempted) return { ...base, status: "starting" };
+      const failure = this.lastFailure;
+      return {
+        ...base,
+        status: "degraded",
+        since: this.unhealthySince,
+        reason: `no credentials yet: the ${source.kind} source has not answered since start (${failure?.failureClass}: ${failure?.message})`,
+      };
+    }
+    const promised = this.leadFor(served);
+    const remaining = served.credentials.expiration - now;
+    const reasons: string[] = [];
+    if (this.lastFailure !== undefined) {
+      reasons.push(`${this.lastFailure.failureClass}: ${this.lastFailure.message}; serving the last good credentials`);
+    }
+    if (remaining < promised - HEALTH_GRACE_MS) {
+      reasons.push(
+        `the credentials served expire in ${Math.floor(remaining / 1000)} s, less than the ${Math.round(promised / 1000)} s the rotation rule promises`,
+      );
+    }
+    if (reasons.length === 0) return { ...base, status: "healthy", promisedValidityMs: promised };
+    return {
+      ...base,
+      status: "degraded",
+      promisedValidityMs: promised,
+      since: this.unhealthySince ?? served.credentials.expiration - promised,
+      reason: reasons.join("; "),
+    };
+  }
+
+  private leadFor(served: ServedCredentials): number {
+    return rotationLeadMs(served.credentials.expiration - served.lastUpdated, this.options.rotateBeforeSeconds);
+  }
+
+  private async attempt(): Promise<void> {
+    const { clock, source, onAttempt } = this.options;
+    const started = clock.now();
+    this.timer?.cancel();
+    try {
+      const credentials = validated(await source.fetch(), clock.now());
+      this.attempted = true;
+      onAttempt?.({ ok: true, durationMs: clock.now() - started });
+      this.accept(credentials);
+    } catch (error) {
+      this.attempted = true;
+      const failure =
+        error instanceof SourceError
+          ? error
+          : new SourceError("unknown", error instanceof Error ? error.message : String(error));
+      onAttempt?.({ ok: false, durationMs: clock.now() - started, failureClass: failure.failureClass });
+      this.reject(failure);
+    }
+  }
+
+  private accept(credentials: Credentials): void {
+    const { clock, log, source } = this.options;
+    const now = clock.now();
+    const served = { credentials, lastUpdated: now };
+    this.served = served;
+    this.failures = 0;
+    this.lastFailure = undefined;
+    this.unhealthySince = undefined;
+    const lifetimeMs = credentials.expiration - now;
+    const lead = this.leadFor(served);
+    if (
+      this.options.rotateBeforeSeconds === undefined &&
+      lifetimeMs < SHORT_SESSION_SECONDS * 1000 &&
+      !this.warnedShortSession
+    ) {
+      this.warnedShortSession = true;
+      log.warn("short-session", {
+        lifetimeSeconds: Math.round(lifetimeMs / 1000),
+        rotateBeforeSeconds: Math.round(lead / 1000),
+        detail:
+          "sessions under 45 minutes cannot keep 30 minutes of validity; botocore may extend them past expiry. Rotating at half the lifetime.",
+      });
+    }
+    this.schedule(credentials.expiration - lead);
+    log.info("credentials-rotated", {
+      source: source.kind,
+      keyIdSuffix: keyIdSuffix(credentials.accessKeyId),
+      expiration: new Date(credentials.expiration).toISOString(),
+      nextRotation: new Date(credentials.expiration - lead).toISOString(),
+    });
+    for (const listener of this.listeners) listener(served);
+  }
+
+  private reject(failure: SourceError): void {
+    const { clock, log, source } = this.options;
+    const now = clock.now();
+    this.failures += 1;
+    this.lastFailure = { failureClass: failure.failureClass, message: failure.message, at: now };
+    this.unhealthySince ??= now;
+    const delay = backoffDelayMs(this.failures, this.backoff, this.random);
+    this.schedule(now + delay);
+    const fields = {
+      source: source.kind,
+      failureClass: failure.failureClass,
+      message: failure.message,
+      consecutiveFailures: this.failures,
+      nextAttempt: new Date(now + delay).toISOString(),
+    };
+    if (this.served === undefined) {
+      log.error("credentials-unavailable", {
+        ...fields,
+        detail: `the ${source.kind} source has not answered since start; no credentials are served until it does`,
+      });
+    } else {
+      log.warn("credentials-refresh-failed", {
+        ...fields,
+        servingKeyIdSuffix: keyIdSuffix(this.served.credentials.accessKeyId),
+        servingExpiration: new Date(this.served.credentials.expiration).toISOString(),
+      });
+    }
+  }
+
+  private schedule(at: number): void {
+    if (this.stopped) return;
+    const { clock } = this.options;
+    this.nextAttemptAt = at;
+    this.timer = clock.schedule(at - clock.now(), () => void this.refresh());
+  }
+}

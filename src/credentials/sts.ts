@@ -1,0 +1,232 @@
+import { readFile } from "node:fs/promises";
+import {
+  AssumeRoleCommand,
+  AssumeRoleWithWebIdentityCommand,
+  STSClient,
+  type AssumeRoleCommandOutput,
+} from "@aws-sdk/client-sts";
+import {
+  createCredentialChain,
+  fromEnv,
+  fromHttp,
+  fromIni,
+  fromProcess,
+  fromSSO,
+  fromTokenFile,
+} from "@aws-sdk/credential-providers";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { SourceError, type CredentialSource, type Credentials, type FailureClass } from "./source";
+
+export interface StsSourceOptions {
+  roleArn: string;
+  roleSessionName: string;
+  durationSeconds: number;
+  externalId?: string;
+  region: string;
+  /** Full URL, e.g. http://127.0.0.1:5000 for moto. */
+  endpoint?: string;
+  /** When set, the source calls AssumeRoleWithWebIdentity with this file's contents. */
+  webIdentityTokenFile?: string;
+  requestTimeoutMs?: number;
+}
+
+export interface StsSourceDeps {
+  /** Credentials that sign AssumeRole; defaults to sourceCredentialChain(). */
+  sourceCredentials?: AwsCredentialIdentityProvider;
+  readFile?: (path: string) => Promise<string>;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+
+/**
+ * "auto" defaults mode makes SDK clients ask IMDS for the host's region; pinning a mode keeps
+ * every client this module builds (and the nested ones inside credential providers) off IMDS.
+ */
+const DEFAULTS_MODE = "standard";
+
+export function createStsSource(options: StsSourceOptions, deps: StsSourceDeps = {}): CredentialSource {
+  const tokenFile = options.webIdentityTokenFile;
+  const read = deps.readFile ?? ((path: string) => readFile(path, "utf8"));
+  const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const client = new STSClient({
+    region: options.region,
+    endpoint: options.endpoint,
+    defaultsMode: DEFAULTS_MODE,
+    // The refresher owns retries and backoff.
+    maxAttempts: 1,
+    // requestTimeout bounds the wait for response headers (it only warns unless told to throw);
+    // socketTimeout bounds a body that stalls after them.
+    requestHandler: {
+      connectionTimeout: timeout,
+      requestTimeout: timeout,
+      throwOnRequestTimeout: true,
+      socketTimeout: timeout,
+    },
+    // AssumeRoleWithWebIdentity is unsigned; an explicit provider makes sure that, should the SDK
+    // ever want credentials for it, it fails instead of falling back to its default chain (and IMDS).
+    credentials: tokenFile ? refuseCredentials : (deps.sourceCredentials ?? sourceCredentialChain()),
+  });
+
+  const describe = `${tokenFile ? "AssumeRoleWithWebIdentity" : "AssumeRole"} ${options.roleArn}`;
+  const request = {
+    RoleArn: options.roleArn,
+    RoleSessionName: options.roleSessionName,
+    DurationSeconds: options.durationSeconds,
+  };
+
+  return {
+    kind: tokenFile ? "web-identity" : "sts",
+    async fetch() {
+      let token: string | undefined;
+      try {
+        let output: Pick<AssumeRoleCommandOutput, "Credentials" | "AssumedRoleUser">;
+        if (tokenFile) {
+          // Re-read every time: projected tokens (EKS, GitHub OIDC) are rotated on disk.
+          token = await readToken(read, tokenFile);
+          output = await client.send(new AssumeRoleWithWebIdentityCommand({ ...request, WebIdentityToken: token }));
+        } else {
+          output = await client.send(new AssumeRoleCommand({ ...request, ExternalId: options.externalId }));
+        }
+        return toCredentials(output, options.roleArn, describe);
+      } catch (error) {
+        throw toSourceError(error, describe, token);
+      }
+    },
+  };
+}
+
+/**
+ * The SDK's default Node chain without its instance-metadata step: the emulator must never ask
+ * itself, or the host's real IMDS, for its own source credentials.
+ */
+export function sourceCredentialChain(): AwsCredentialIdentityProvider {
+  const nested = { clientConfig: { defaultsMode: DEFAULTS_MODE } } as const;
+  return createCredentialChain(
+    fromEnv(),
+    fromSSO(nested),
+    fromIni(nested),
+    fromProcess(),
+    fromTokenFile(nested),
+    // The container endpoint (ECS, EKS Pod Identity); fromHttp supersedes fromContainerMetadata.
+    fromHttp(),
+    async () => {
+      throw new SourceError(
+        "invalid-config",
+        "no source credentials found (environment, shared config and credentials files, " +
+          "credential_process, web identity token file, container endpoint; instance metadata is never used)",
+      );
+    },
+  );
+}
+
+const refuseCredentials: AwsCredentialIdentityProvider = async () => {
+  throw new SourceError("invalid-config", "AssumeRoleWithWebIdentity must not be signed with source credentials");
+};
+
+async function readToken(read: (path: string) => Promise<string>, path: string): Promise<string> {
+  let token: string;
+  try {
+    token = (await read(path)).trim();
+  } catch (error) {
+    throw new SourceError("invalid-config", `cannot read web identity token file ${path}: ${errorMessage(error)}`);
+  }
+  if (!token) throw new SourceError("invalid-config", `web identity token file ${path} is empty`);
+  return token;
+}
+
+const CREDENTIAL_FIELDS = ["AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"] as const;
+
+function toCredentials(
+  output: Pick<AssumeRoleCommandOutput, "Credentials" | "AssumedRoleUser">,
+  roleArn: string,
+  describe: string,
+): Credentials {
+  const c = output.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+    const missing = CREDENTIAL_FIELDS.filter((field) => !c?.[field]);
+    throw new SourceError("malformed-response", `${describe}: STS response lacks ${missing.join(", ")}`);
+  }
+  const accountId = accountIdFromArn(output.AssumedRoleUser?.Arn ?? "") ?? accountIdFromArn(roleArn);
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    expiration: c.Expiration.getTime(),
+    ...(accountId && { accountId }),
+  };
+}
+
+function toSourceError(error: unknown, describe: string, token: string | undefined): SourceError {
+  if (error instanceof SourceError) return error;
+  const failureClass = classifyStsError(error);
+  // Parse failures may quote the response body, which would carry the credentials.
+  let detail = failureClass === "malformed-response" ? "STS response could not be parsed" : errorMessage(error);
+  if (token) detail = detail.split(token).join("[web identity token]");
+  return new SourceError(failureClass, `${describe}: ${detail}`);
+}
+
+function errorMessage(error: unknown): string {
+  const e = error as { name?: unknown; message?: unknown } | null | undefined;
+  const message = String(e?.message ?? error).replace(/\s+/g, " ").trim();
+  const name = typeof e?.name === "string" && e.name !== "Error" ? e.name : undefined;
+  return name && !message.startsWith(name) ? `${name}: ${message}` : message;
+}
+
+const THROTTLING = new Set(["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"]);
+const SERVER_ERRORS = new Set(["ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError"]);
+const EXPIRED = new Set(["ExpiredToken", "ExpiredTokenException"]);
+const NO_SOURCE_CREDENTIALS = new Set(["CredentialsProviderError", "TokenProviderError", "ProviderError"]);
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "EPIPE",
+]);
+
+/** Names the failure class of anything the STS client or a credential provider throws. */
+export function classifyStsError(error: unknown): FailureClass {
+  if (error instanceof SourceError) return error.failureClass;
+  if (typeof error !== "object" || error === null) return "unknown";
+  const e = error as { name?: unknown; code?: unknown; $fault?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const name = String(e.name ?? "");
+  const code = String(e.code ?? "");
+  const status = Number(e.$metadata?.httpStatusCode ?? 0);
+
+  if (THROTTLING.has(name) || status === 429) return "throttling";
+  if (name === "AccessDenied" || name === "AccessDeniedException") return "access-denied";
+  if (EXPIRED.has(name)) return "expired-token";
+  if (NO_SOURCE_CREDENTIALS.has(name)) return "invalid-config";
+  if (name === "TimeoutError" || code === "ETIMEDOUT") return "timeout";
+  if (CONNECTION_CODES.has(code)) return "connection";
+  if (SERVER_ERRORS.has(name) || status >= 500) return "server-error";
+  // The SDK tags errors raised while parsing a response with the raw $response; modeled service
+  // errors carry a $fault instead.
+  if ("$response" in e && !("$fault" in e)) return "malformed-response";
+  return "unknown";
+}
+
+/** A RoleSessionName STS accepts: 2..64 characters of [\w+=,.@-]. */
+export function defaultRoleSessionName(hostname: string): string {
+  return `imds-emulator-${hostname.replace(/[^\w+=,.@-]/g, "-")}`.slice(0, 64);
+}
+
+/** The last path segment: arn:aws:iam::123456789012:role/path/to/MyRole -> MyRole. */
+export function roleNameFromArn(roleArn: string): string {
+  return roleArn.slice(roleArn.lastIndexOf("/") + 1);
+}
+
+export function accountIdFromArn(arn: string): string | undefined {
+  const parts = arn.split(":");
+  return parts[0] === "arn" && /^\d{12}$/.test(parts[4] ?? "") ? parts[4] : undefined;
+}
+
+// IAM paths are printable ASCII between slashes; role names are 1..64 of [\w+=,.@-].
+const ROLE_ARN = /^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):role\/(?:[\x21-\x2e\x30-\x7e]+\/)*([\w+=,.@-]{1,64})$/;
+
+export function parseRoleArn(arn: string): { accountId: string; roleName: string; partition: string } | undefined {
+  const match = ROLE_ARN.exec(arn);
+  return match ? { partition: match[1], accountId: match[2], roleName: match[3] } : undefined;
+}

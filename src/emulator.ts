@@ -1,0 +1,201 @@
+import { readFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { hostname as osHostname } from "node:os";
+import { systemClock, type Clock } from "./clock";
+import { ConfigError, MAX_USER_DATA_BYTES, type Config } from "./config/config";
+import { createMockSource } from "./credentials/mock";
+import { Refresher, type AttemptReport } from "./credentials/refresher";
+import type { CredentialSource } from "./credentials/source";
+import { createStsSource, defaultRoleSessionName } from "./credentials/sts";
+import { createImdsHandler, type RequestOutcome } from "./imds/handler";
+import { compileReplies, type ReplyTable } from "./imds/replies";
+import { createTokenAuthority } from "./imds/tokens";
+import { describeInstance, seededHex, type Instance } from "./instance/instance";
+import { openSshPublicKey } from "./instance/public-key";
+import { createIdentitySigner, generateSigningKeys, type IdentitySigner } from "./instance/signing";
+import { buildTree, type IdentitySignatures, type InstanceEvents, type Role } from "./instance/tree";
+import { silentLogger, type Logger } from "./log";
+
+export interface EmulatorDeps {
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  /** Seeds the generated instance identity; the host name by default. */
+  readonly seed?: string;
+  /** Replaces the source the config selects (tests). */
+  readonly source?: CredentialSource;
+  readonly backoffRandom?: () => number;
+  readonly onAttempt?: (report: AttemptReport) => void;
+  readonly onOutcome?: (outcome: RequestOutcome) => void;
+}
+
+export interface Listening {
+  readonly address: string;
+  readonly port: number;
+  readonly url: string;
+}
+
+function selectSource(config: Config, instance: Instance, clock: Clock): CredentialSource {
+  if (config.sts === undefined) {
+    return createMockSource({ durationSeconds: config.durationSeconds, accountId: instance.accountId, clock });
+  }
+  return createStsSource({
+    roleArn: config.sts.roleArn,
+    roleSessionName: config.sts.roleSessionName ?? defaultRoleSessionName(osHostname()),
+    durationSeconds: config.durationSeconds,
+    externalId: config.sts.externalId,
+    region: config.sts.region,
+    endpoint: config.sts.endpoint,
+    webIdentityTokenFile: config.sts.webIdentityTokenFile,
+  });
+}
+
+function identitySignatures(signer: IdentitySigner): (document: string) => IdentitySignatures {
+  return (document) => ({
+    signature: signer.signature(document),
+    pkcs7: signer.pkcs7(document),
+    rsa2048: signer.rsa2048(document),
+  });
+}
+
+function urlOf(address: string, port: number): string {
+  return `http://${address.includes(":") ? `[${address}]` : address}:${port}`;
+}
+
+async function readUserData(path: string | undefined): Promise<Buffer | undefined> {
+  if (path === undefined) return undefined;
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (error) {
+    throw new ConfigError(`--user-data-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  if (data.length > MAX_USER_DATA_BYTES) {
+    throw new ConfigError(`--user-data-file: ${path} has ${data.length} bytes; EC2 allows at most ${MAX_USER_DATA_BYTES}`);
+  }
+  return data;
+}
+
+/**
+ * One emulated instance: its description, credentials and metadata port. Data flows one way:
+ * config -> source -> refresher -> ready replies -> HTTP; a request never waits on the source.
+ */
+export class Emulator {
+  readonly instance: Instance;
+  readonly role: Role;
+  readonly refresher: Refresher;
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  private replies: ReplyTable;
+  private userData: Buffer | undefined;
+  private signer: IdentitySigner | undefined;
+  private events: InstanceEvents = { scheduledMaintenance: [] };
+  private readonly publicKey: string;
+  private readonly servers: Server[] = [];
+  private readonly clock: Clock;
+  private readonly log: Logger;
+
+  constructor(
+    readonly config: Config,
+    deps: EmulatorDeps = {},
+  ) {
+    this.clock = deps.clock ?? systemClock;
+    this.log = deps.log ?? silentLogger;
+    const seed = deps.seed ?? osHostname();
+    this.instance = describeInstance(config.instance, seed, this.clock.now());
+    this.role = {
+      name: config.roleName,
+      instanceProfileArn: `arn:${this.instance.partition}:iam::${this.instance.accountId}:instance-profile/${config.roleName}`,
+      instanceProfileId: `AIPA${seededHex(seed, "instance-profile", 17).toUpperCase()}`,
+    };
+    this.publicKey = openSshPublicKey(seed, this.instance.keyName);
+    this.refresher = new Refresher({
+      source: deps.source ?? selectSource(config, this.instance, this.clock),
+      clock: this.clock,
+      log: this.log,
+      rotateBeforeSeconds: config.rotateBeforeSeconds,
+      random: deps.backoffRandom,
+      onAttempt: deps.onAttempt,
+    });
+    this.replies = this.compile();
+    this.refresher.onChange(() => this.rebuild());
+    this.handler = createImdsHandler({
+      httpTokens: config.httpTokens,
+      httpEndpoint: config.httpEndpoint,
+      tokens: createTokenAuthority(this.clock),
+      replies: () => this.replies,
+      onOutcome: deps.onOutcome,
+    });
+  }
+
+  /** Reads the user data and fetches the first credentials, so the port never answers without them. */
+  async prepare(): Promise<void> {
+    this.userData = await readUserData(this.config.userDataFile);
+    const [keys] = await Promise.all([generateSigningKeys(), this.refresher.start()]);
+    this.signer = createIdentitySigner({ commonName: "imds-emulator instance identity", now: this.clock.now(), keys });
+    this.rebuild();
+  }
+
+  /** The certificate that verifies the identity document's signature, pkcs7 and rsa2048. */
+  identityCertificate(): string | undefined {
+    return this.signer?.certificatePem;
+  }
+
+  async listen(): Promise<Listening[]> {
+    const listening: Listening[] = [];
+    for (const host of this.config.hosts) {
+      const server = createServer(this.handler);
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(this.config.port, host, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+      this.servers.push(server);
+      const { address, port } = server.address() as AddressInfo;
+      listening.push({ address, port, url: urlOf(address, port) });
+      this.log.info("listening", { address, port, url: urlOf(address, port) });
+    }
+    return listening;
+  }
+
+  setEvents(events: InstanceEvents): void {
+    this.events = events;
+    this.rebuild();
+  }
+
+  async stop(): Promise<void> {
+    this.refresher.stop();
+    await Promise.all(
+      this.servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+      ),
+    );
+    this.servers.length = 0;
+  }
+
+  private compile(): ReplyTable {
+    return compileReplies(
+      buildTree({
+        instance: this.instance,
+        role: this.role,
+        credentials: this.refresher.current(),
+        credentialsUnavailableReason: this.refresher.health().reason ?? "the credential source has not answered yet",
+        publicKey: this.publicKey,
+        events: this.events,
+        userData: this.userData,
+        tags: this.config.instanceMetadataTags ? this.config.tags : undefined,
+        overrides: this.config.metadata,
+        sign: this.signer && identitySignatures(this.signer),
+      }),
+    );
+  }
+
+  private rebuild(): void {
+    this.replies = this.compile();
+  }
+}

@@ -1,0 +1,145 @@
+import { createHash } from "node:crypto";
+
+/** What a user may say about the emulated instance; everything left out is derived or generated. */
+export interface InstanceSettings {
+  readonly accountId?: string;
+  readonly region?: string;
+  readonly availabilityZone?: string;
+  readonly instanceId?: string;
+  readonly instanceType?: string;
+  readonly amiId?: string;
+  readonly localIpv4?: string;
+  readonly publicIpv4?: string;
+  readonly mac?: string;
+  readonly architecture?: string;
+  readonly keyName?: string;
+  readonly launchTime?: number;
+}
+
+export interface NetworkInterface {
+  readonly mac: string;
+  readonly deviceNumber: number;
+  readonly interfaceId: string;
+  readonly localIpv4: string;
+  readonly localHostname: string;
+  readonly publicIpv4: string;
+  readonly publicHostname: string;
+  readonly subnetId: string;
+  readonly subnetIpv4CidrBlock: string;
+  readonly vpcId: string;
+  readonly vpcIpv4CidrBlock: string;
+  readonly securityGroupIds: readonly string[];
+  readonly securityGroups: readonly string[];
+  readonly ownerId: string;
+}
+
+/** The emulated instance: every value the metadata tree shows, consistent with each other. */
+export interface Instance {
+  readonly accountId: string;
+  readonly region: string;
+  readonly availabilityZone: string;
+  readonly availabilityZoneId: string;
+  readonly partition: string;
+  readonly domain: string;
+  readonly instanceId: string;
+  readonly instanceType: string;
+  readonly amiId: string;
+  readonly reservationId: string;
+  readonly architecture: string;
+  readonly keyName: string;
+  readonly launchTime: number;
+  readonly network: NetworkInterface;
+}
+
+/**
+ * Generated values come from a hash of a seed (the host name by default), so an emulator restarted
+ * in the same container keeps its identity, as a stopped and started EC2 instance does.
+ */
+export function seededHex(seed: string, label: string, length: number): string {
+  let out = "";
+  for (let i = 0; out.length < length; i++) {
+    out += createHash("sha256").update(`${seed}\0${label}\0${i}`).digest("hex");
+  }
+  return out.slice(0, length);
+}
+
+function seededInt(seed: string, label: string, max: number): number {
+  return parseInt(seededHex(seed, label, 8), 16) % max;
+}
+
+const DIRECTIONS: Record<string, string> = {
+  north: "n", south: "s", east: "e", west: "w", central: "c",
+  northeast: "ne", northwest: "nw", southeast: "se", southwest: "sw",
+};
+
+/** `us-east-1` -> `use1`, `ap-southeast-2` -> `apse2`: the prefix of EC2's zone ids. */
+export function regionShortName(region: string): string {
+  const parts = region.split("-");
+  return parts.map((part) => DIRECTIONS[part] ?? part).join("");
+}
+
+export function partitionOf(region: string): { partition: string; domain: string } {
+  if (region.startsWith("cn-")) return { partition: "aws-cn", domain: "amazonaws.com.cn" };
+  if (region.startsWith("us-gov-")) return { partition: "aws-us-gov", domain: "amazonaws.com" };
+  return { partition: "aws", domain: "amazonaws.com" };
+}
+
+/** EC2's private DNS names: `ip-10-0-0-1.ec2.internal` in us-east-1, `ip-10-0-0-1.<region>.compute.internal` elsewhere. */
+export function privateHostname(ip: string, region: string): string {
+  const zone = region === "us-east-1" ? "ec2.internal" : `${region}.compute.internal`;
+  return `ip-${ip.replace(/\./g, "-")}.${zone}`;
+}
+
+export function publicHostname(ip: string, region: string, domain: string): string {
+  const zone = region === "us-east-1" ? "compute-1" : `${region}.compute`;
+  return `ec2-${ip.replace(/\./g, "-")}.${zone}.${domain}`;
+}
+
+export const DEFAULT_REGION = "us-east-1";
+export const DEFAULT_INSTANCE_TYPE = "t3.micro";
+
+/** Fills every value the settings leave out, deriving those that must agree (zone, hostnames, domain). */
+export function describeInstance(settings: InstanceSettings, seed: string, now: number): Instance {
+  const hex = (label: string, length: number) => seededHex(seed, label, length);
+  const region = settings.region ?? DEFAULT_REGION;
+  const availabilityZone = settings.availabilityZone ?? `${region}a`;
+  const zoneLetterIndex = availabilityZone.charCodeAt(availabilityZone.length - 1) - 96;
+  const { partition, domain } = partitionOf(region);
+  const accountId = settings.accountId ?? String(100000000000 + seededInt(seed, "account", 899999999999));
+  const localIpv4 =
+    settings.localIpv4 ?? `172.31.${seededInt(seed, "ip3", 16) + 16}.${seededInt(seed, "ip4", 253) + 1}`;
+  const octets = localIpv4.split(".").map(Number) as [number, number, number, number];
+  const publicIpv4 = settings.publicIpv4 ?? `203.0.113.${seededInt(seed, "public-ip", 253) + 1}`;
+  const mac = settings.mac ?? `0e:${hex("mac", 10).match(/../g)!.join(":")}`;
+  return {
+    accountId,
+    region,
+    availabilityZone,
+    availabilityZoneId: `${regionShortName(region)}-az${zoneLetterIndex > 0 ? zoneLetterIndex : 1}`,
+    partition,
+    domain,
+    instanceId: settings.instanceId ?? `i-0${hex("instance", 16)}`,
+    instanceType: settings.instanceType ?? DEFAULT_INSTANCE_TYPE,
+    amiId: settings.amiId ?? `ami-0${hex("ami", 16)}`,
+    reservationId: `r-0${hex("reservation", 16)}`,
+    architecture: settings.architecture ?? "x86_64",
+    keyName: settings.keyName ?? "imds-emulator",
+    launchTime: settings.launchTime ?? Math.floor(now / 1000) * 1000,
+    network: {
+      mac,
+      deviceNumber: 0,
+      interfaceId: `eni-0${hex("eni", 16)}`,
+      localIpv4,
+      localHostname: privateHostname(localIpv4, region),
+      publicIpv4,
+      publicHostname: publicHostname(publicIpv4, region, domain),
+      subnetId: `subnet-0${hex("subnet", 16)}`,
+      subnetIpv4CidrBlock: `${octets[0]}.${octets[1]}.${octets[2] & 0xf0}.0/20`,
+      vpcId: `vpc-0${hex("vpc", 16)}`,
+      vpcIpv4CidrBlock: `${octets[0]}.${octets[1]}.0.0/16`,
+      securityGroupIds: [`sg-0${hex("sg", 16)}`],
+      securityGroups: ["default"],
+      ownerId: accountId,
+    },
+  };
+}

@@ -1,0 +1,275 @@
+import { awsTimestamp } from "../clock";
+import type { Credentials } from "../credentials/source";
+import type { Instance } from "./instance";
+
+/**
+ * The metadata tree as data: a string or Buffer is a leaf, a Map a directory. A leaf that cannot be
+ * answered right now (credentials not yet fetched) is an Unavailable, which the port serves as 503.
+ */
+export type MetadataNode = string | Buffer | Unavailable | Unlisted | MetadataDir;
+export type MetadataDir = Map<string, MetadataNode>;
+
+export class Unavailable {
+  constructor(readonly reason: string) {}
+}
+
+/** Served but left out of its parent's listing, as EC2 does with `iam/security-credentials-extended/`. */
+export class Unlisted {
+  constructor(readonly node: MetadataNode) {}
+}
+
+/** Credentials as served: `lastUpdated` is when this set was obtained, so it changes only with them. */
+export interface ServedCredentials {
+  readonly credentials: Credentials;
+  readonly lastUpdated: number;
+}
+
+export interface Role {
+  readonly name: string;
+  readonly instanceProfileArn: string;
+  readonly instanceProfileId: string;
+}
+
+export type SpotAction = "stop" | "terminate" | "hibernate";
+
+export interface MaintenanceEvent {
+  readonly code: string;
+  readonly description: string;
+  readonly eventId: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly state: string;
+}
+
+export interface InstanceEvents {
+  readonly spot?: { readonly action: SpotAction; readonly time: number };
+  readonly rebalanceNoticeTime?: number;
+  readonly scheduledMaintenance: readonly MaintenanceEvent[];
+}
+
+export interface IdentitySignatures {
+  readonly signature: string;
+  readonly pkcs7: string;
+  readonly rsa2048: string;
+}
+
+export interface TreeInputs {
+  readonly instance: Instance;
+  readonly role: Role;
+  readonly credentials: ServedCredentials | undefined;
+  /** Why there are no credentials yet, served with the 503. */
+  readonly credentialsUnavailableReason: string;
+  readonly publicKey: string;
+  readonly events: InstanceEvents;
+  readonly userData?: Buffer;
+  /** Only given when instance metadata tags are enabled. */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Paths below `meta-data/`, set or added verbatim after everything else. */
+  readonly overrides: Readonly<Record<string, string>>;
+  readonly sign?: (document: string) => IdentitySignatures;
+}
+
+export const API_VERSIONS: readonly string[] = [
+  "1.0", "2007-01-19", "2007-03-01", "2007-08-29", "2007-10-10", "2007-12-15", "2008-02-01",
+  "2008-09-01", "2009-04-04", "2011-01-01", "2011-05-01", "2012-01-12", "2014-02-25", "2014-11-05",
+  "2015-10-20", "2016-04-19", "2016-06-30", "2016-09-02", "2018-03-28", "2018-08-17", "2018-09-24",
+  "2019-10-01", "2020-10-27", "2021-01-03", "2021-03-23", "2021-07-15", "2022-09-24", "2024-04-11",
+];
+
+/** EC2 pretty-prints its JSON documents with `"key" : value`. */
+export function ec2Json(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/^(\s*"(?:[^"\\]|\\.)*"):/gm, "$1 :");
+}
+
+/** EC2's date format in maintenance events: `21 Jan 2019 09:00:43 GMT`. */
+export function maintenanceDate(ms: number): string {
+  const [, day, month, year, time] = new Date(ms).toUTCString().split(" ");
+  return `${day} ${month} ${year} ${time} GMT`;
+}
+
+export function credentialDocument(served: ServedCredentials, accountId?: string): string {
+  const { credentials } = served;
+  return ec2Json({
+    Code: "Success",
+    LastUpdated: awsTimestamp(served.lastUpdated),
+    Type: "AWS-HMAC",
+    ...(accountId === undefined ? {} : { AccountId: accountId }),
+    AccessKeyId: credentials.accessKeyId,
+    SecretAccessKey: credentials.secretAccessKey,
+    Token: credentials.sessionToken,
+    Expiration: awsTimestamp(credentials.expiration),
+  });
+}
+
+export function identityDocument(instance: Instance): string {
+  return ec2Json({
+    accountId: instance.accountId,
+    architecture: instance.architecture,
+    availabilityZone: instance.availabilityZone,
+    billingProducts: null,
+    devpayProductCodes: null,
+    marketplaceProductCodes: null,
+    imageId: instance.amiId,
+    instanceId: instance.instanceId,
+    instanceType: instance.instanceType,
+    kernelId: null,
+    pendingTime: awsTimestamp(instance.launchTime),
+    privateIp: instance.network.localIpv4,
+    ramdiskId: null,
+    region: instance.region,
+    version: "2017-09-30",
+  });
+}
+
+const dir = (entries: Record<string, MetadataNode>): MetadataDir => new Map(Object.entries(entries));
+
+function iamDir(inputs: TreeInputs): MetadataDir {
+  const { role, credentials, instance } = inputs;
+  const lastUpdated = credentials?.lastUpdated;
+  const info =
+    lastUpdated === undefined
+      ? new Unavailable(inputs.credentialsUnavailableReason)
+      : ec2Json({
+          Code: "Success",
+          LastUpdated: awsTimestamp(lastUpdated),
+          InstanceProfileArn: role.instanceProfileArn,
+          InstanceProfileId: role.instanceProfileId,
+        });
+  const document = (extended: boolean): MetadataNode =>
+    credentials === undefined
+      ? new Unavailable(inputs.credentialsUnavailableReason)
+      : credentialDocument(
+          credentials,
+          extended ? (credentials.credentials.accountId ?? instance.accountId) : undefined,
+        );
+  return dir({
+    info,
+    "security-credentials": dir({ [role.name]: document(false) }),
+    "security-credentials-extended": new Unlisted(dir({ [role.name]: document(true) })),
+  });
+}
+
+function networkDir(instance: Instance): MetadataDir {
+  const nic = instance.network;
+  const macDir = dir({
+    "device-number": String(nic.deviceNumber),
+    "interface-id": nic.interfaceId,
+    "ipv4-associations": dir({ [nic.publicIpv4]: nic.localIpv4 }),
+    "local-hostname": nic.localHostname,
+    "local-ipv4s": nic.localIpv4,
+    mac: nic.mac,
+    "owner-id": nic.ownerId,
+    "public-hostname": nic.publicHostname,
+    "public-ipv4s": nic.publicIpv4,
+    "security-group-ids": nic.securityGroupIds.join("\n"),
+    "security-groups": nic.securityGroups.join("\n"),
+    "subnet-id": nic.subnetId,
+    "subnet-ipv4-cidr-block": nic.subnetIpv4CidrBlock,
+    "vpc-id": nic.vpcId,
+    "vpc-ipv4-cidr-block": nic.vpcIpv4CidrBlock,
+    "vpc-ipv4-cidr-blocks": nic.vpcIpv4CidrBlock,
+  });
+  return dir({ interfaces: dir({ macs: dir({ [nic.mac]: macDir }) }) });
+}
+
+function eventsDir(events: InstanceEvents): MetadataDir {
+  const scheduled = events.scheduledMaintenance.map((event) => ({
+    NotBefore: maintenanceDate(event.notBefore),
+    Code: event.code,
+    Description: event.description,
+    EventId: event.eventId,
+    NotAfter: maintenanceDate(event.notAfter),
+    State: event.state,
+  }));
+  const out = dir({ maintenance: dir({ history: "[]", scheduled: ec2Json(scheduled) }) });
+  if (events.rebalanceNoticeTime !== undefined) {
+    out.set(
+      "recommendations",
+      dir({ rebalance: JSON.stringify({ noticeTime: awsTimestamp(events.rebalanceNoticeTime) }) }),
+    );
+  }
+  return out;
+}
+
+/** Sets or adds one leaf at a `/`-separated path, creating directories on the way. */
+export function setPath(root: MetadataDir, path: string, value: MetadataNode): void {
+  const names = path.split("/").filter((name) => name !== "");
+  const leafName = names.pop();
+  if (leafName === undefined) return;
+  let node = root;
+  for (const name of names) {
+    const next = node.get(name);
+    if (next instanceof Map) {
+      node = next;
+    } else {
+      const created: MetadataDir = new Map();
+      node.set(name, created);
+      node = created;
+    }
+  }
+  node.set(leafName, value);
+}
+
+function metaDataDir(inputs: TreeInputs): MetadataDir {
+  const { instance, events } = inputs;
+  const nic = instance.network;
+  const meta = dir({
+    "ami-id": instance.amiId,
+    "ami-launch-index": "0",
+    "ami-manifest-path": "(unknown)",
+    "block-device-mapping": dir({ ami: "/dev/xvda", root: "/dev/xvda" }),
+    events: eventsDir(events),
+    hostname: nic.localHostname,
+    iam: iamDir(inputs),
+    "instance-action": events.spot?.action ?? "none",
+    "instance-id": instance.instanceId,
+    "instance-life-cycle": events.spot === undefined ? "on-demand" : "spot",
+    "instance-type": instance.instanceType,
+    "local-hostname": nic.localHostname,
+    "local-ipv4": nic.localIpv4,
+    mac: nic.mac,
+    metrics: dir({ vhostmd: '<?xml version="1.0" encoding="UTF-8"?>' }),
+    network: networkDir(instance),
+    placement: dir({
+      "availability-zone": instance.availabilityZone,
+      "availability-zone-id": instance.availabilityZoneId,
+      region: instance.region,
+    }),
+    profile: "default-hvm",
+    "public-hostname": nic.publicHostname,
+    "public-ipv4": nic.publicIpv4,
+    // EC2 lists a key as `0=<key name>` while its path is `public-keys/0/`.
+    "public-keys": dir({ [`0=${instance.keyName}`]: dir({ "openssh-key": inputs.publicKey }) }),
+    "reservation-id": instance.reservationId,
+    "security-groups": nic.securityGroups.join("\n"),
+    services: dir({ domain: instance.domain, partition: instance.partition }),
+  });
+  if (events.spot !== undefined) {
+    meta.set(
+      "spot",
+      dir({
+        "instance-action": JSON.stringify({ action: events.spot.action, time: awsTimestamp(events.spot.time) }),
+      }),
+    );
+  }
+  if (inputs.tags !== undefined) {
+    meta.set("tags", dir({ instance: dir({ ...inputs.tags }) }));
+  }
+  for (const [path, value] of Object.entries(inputs.overrides)) setPath(meta, path, value);
+  return meta;
+}
+
+/** The tree under `/latest/`; dated API versions answer from the same tree. */
+export function buildTree(inputs: TreeInputs): MetadataDir {
+  const document = identityDocument(inputs.instance);
+  const identity = dir({ document });
+  if (inputs.sign !== undefined) {
+    for (const [name, value] of Object.entries(inputs.sign(document))) identity.set(name, value);
+  }
+  const latest = dir({
+    dynamic: dir({ "instance-identity": identity }),
+    "meta-data": metaDataDir(inputs),
+  });
+  if (inputs.userData !== undefined) latest.set("user-data", inputs.userData);
+  return latest;
+}

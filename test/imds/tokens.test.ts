@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createTokenAuthority, parseTokenTtl } from "../../src/imds/tokens";
+import { FakeClock } from "../support/fake-clock";
+
+test("a token is valid for exactly its TTL", async () => {
+  const clock = new FakeClock();
+  const tokens = createTokenAuthority(clock);
+  const token = tokens.issue(60);
+  assert.equal(tokens.verify(token), true);
+  await clock.advance(59_999);
+  assert.equal(tokens.verify(token), true);
+  await clock.advance(1);
+  assert.equal(tokens.verify(token), false);
+});
+
+test("a token from another daemon, or with any bit changed, is refused", () => {
+  const clock = new FakeClock();
+  const ours = createTokenAuthority(clock);
+  const theirs = createTokenAuthority(clock);
+  const token = ours.issue(21600);
+  assert.equal(theirs.verify(token), false);
+  const bytes = Buffer.from(token, "base64");
+  for (let i = 0; i < bytes.length; i++) {
+    const changed = Buffer.from(bytes);
+    changed[i] = changed[i]! ^ 0x01;
+    assert.equal(ours.verify(changed.toString("base64")), false, `byte ${i}`);
+  }
+  assert.equal(ours.verify(""), false);
+  assert.equal(ours.verify("not a token"), false);
+  assert.equal(ours.verify(token + "A"), false);
+});
+
+test("tokens have no CR or LF and differ even when issued at the same instant", () => {
+  const tokens = createTokenAuthority(new FakeClock());
+  const a = tokens.issue(100);
+  const b = tokens.issue(100);
+  assert.notEqual(a, b);
+  assert.doesNotMatch(a, /[\r\n]/);
+});
+
+test("the TTL header accepts integers 1..21600 and nothing else", () => {
+  assert.equal(parseTokenTtl("1"), 1);
+  assert.equal(parseTokenTtl("21600"), 21600);
+  for (const bad of [undefined, "", "0", "-1", "21601", "1.5", "abc", " 5", "5 ", "+5", "1e3", "0x10"]) {
+    assert.equal(parseTokenTtl(bad), undefined, String(bad));
+  }
+  assert.equal(parseTokenTtl(["60", "60"]), undefined);
+});

@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+
+export const CLI = join(__dirname, "..", "..", "..", "dist", "cli.js");
+
+export interface DaemonProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly port: number;
+  /** Every log line so far, parsed. */
+  readonly logs: Array<Record<string, unknown>>;
+  stop(): Promise<number | null>;
+}
+
+/** Runs the built CLI on a free loopback port and resolves once it logs that it listens. */
+export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [CLI, "--host", "127.0.0.1", "--port", "0", ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  let buffered = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`the daemon did not listen within ${timeoutMs} ms: ${JSON.stringify(logs)}`));
+    }, timeoutMs);
+    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the daemon exited with ${code}: ${buffered}${JSON.stringify(logs)}`));
+    });
+    child.stderr!.setEncoding("utf8");
+    child.stderr!.on("data", (chunk: string) => {
+      buffered += chunk;
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) !== -1) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        try {
+          logs.push(JSON.parse(line));
+        } catch {
+          logs.push({ event: "unparsed", line });
+        }
+        const last = logs.at(-1)!;
+        if (last.event === "started") {
+          clearTimeout(timer);
+          const listening = logs.find((entry) => entry.event === "listening")!;
+          resolve({
+            child,
+            logs,
+            url: String(listening.url),
+            port: Number(listening.port),
+            stop: () => {
+              child.kill("SIGTERM");
+              return exited;
+            },
+          });
+        }
+      }
+    });
+  });
+}
+
+/** Runs a command to completion, collecting its output. */
+export function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
