@@ -56,6 +56,20 @@ function handleSignals(emulator: Emulator, log: Logger): void {
   process.on("SIGINT", onSignal);
 }
 
+/**
+ * The daemon must never ask an instance metadata service for its own source credentials, not even
+ * through a profile's `credential_source = Ec2InstanceMetadata`; this process runs no user code.
+ */
+process.env.AWS_EC2_METADATA_DISABLED = "true";
+
+/** Node prints warnings (the SDK's Node version notice) as free text; the log stays one JSON line an event. */
+function routeProcessWarnings(log: Logger): void {
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => {
+    log.warn("runtime-warning", { name: warning.name, message: warning.message.replace(/\s+/g, " ").trim() });
+  });
+}
+
 async function main(): Promise<void> {
   let cli: Record<string, unknown>;
   let config: Config;
@@ -69,6 +83,7 @@ async function main(): Promise<void> {
     return;
   }
   const log = createLogger(config.logLevel);
+  routeProcessWarnings(log);
   try {
     const emulator = new Emulator(config, { log });
     handleSignals(emulator, log);

@@ -5,10 +5,12 @@ import { hostname as osHostname } from "node:os";
 import { systemClock, type Clock } from "./clock";
 import { ConfigError, MAX_USER_DATA_BYTES, type Config } from "./config/config";
 import { createMockSource } from "./credentials/mock";
-import { Refresher, type AttemptReport } from "./credentials/refresher";
+import { Refresher } from "./credentials/refresher";
 import type { CredentialSource } from "./credentials/source";
 import { createStsSource, defaultRoleSessionName } from "./credentials/sts";
-import { createImdsHandler, type RequestOutcome } from "./imds/handler";
+import { createAdminApp } from "./admin/app";
+import { Metrics } from "./admin/metrics";
+import { createImdsHandler } from "./imds/handler";
 import { compileReplies, type ReplyTable } from "./imds/replies";
 import { createTokenAuthority } from "./imds/tokens";
 import { describeInstance, seededHex, type Instance } from "./instance/instance";
@@ -25,8 +27,6 @@ export interface EmulatorDeps {
   /** Replaces the source the config selects (tests). */
   readonly source?: CredentialSource;
   readonly backoffRandom?: () => number;
-  readonly onAttempt?: (report: AttemptReport) => void;
-  readonly onOutcome?: (outcome: RequestOutcome) => void;
 }
 
 export interface Listening {
@@ -84,6 +84,7 @@ export class Emulator {
   readonly instance: Instance;
   readonly role: Role;
   readonly refresher: Refresher;
+  readonly metrics: Metrics;
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   private replies: ReplyTable;
   private userData: Buffer | undefined;
@@ -108,14 +109,16 @@ export class Emulator {
       instanceProfileId: `AIPA${seededHex(seed, "instance-profile", 17).toUpperCase()}`,
     };
     this.publicKey = openSshPublicKey(seed, this.instance.keyName);
+    const source = deps.source ?? selectSource(config, this.instance, this.clock);
     this.refresher = new Refresher({
-      source: deps.source ?? selectSource(config, this.instance, this.clock),
+      source,
       clock: this.clock,
       log: this.log,
       rotateBeforeSeconds: config.rotateBeforeSeconds,
       random: deps.backoffRandom,
-      onAttempt: deps.onAttempt,
+      onAttempt: (report) => this.metrics.onAttempt(report),
     });
+    this.metrics = new Metrics(source.kind, this.refresher, this.clock);
     this.replies = this.compile();
     this.refresher.onChange(() => this.rebuild());
     this.handler = createImdsHandler({
@@ -123,7 +126,7 @@ export class Emulator {
       httpEndpoint: config.httpEndpoint,
       tokens: createTokenAuthority(this.clock),
       replies: () => this.replies,
-      onOutcome: deps.onOutcome,
+      onOutcome: this.metrics.onOutcome,
     });
   }
 
@@ -140,22 +143,30 @@ export class Emulator {
     return this.signer?.certificatePem;
   }
 
-  async listen(): Promise<Listening[]> {
-    const listening: Listening[] = [];
+  /** Opens the metadata port on every host, then the admin listener when configured. */
+  async listen(): Promise<{ metadata: Listening[]; admin?: Listening }> {
+    const metadata: Listening[] = [];
     for (const host of this.config.hosts) {
-      const server = createServer(this.handler);
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(this.config.port, host, () => {
-          server.off("error", reject);
-          resolve();
-        });
-      });
-      this.servers.push(server);
-      const { address, port } = server.address() as AddressInfo;
-      listening.push({ address, port, url: urlOf(address, port) });
-      this.log.info("listening", { address, port, url: urlOf(address, port) });
+      metadata.push(await this.open(createServer(this.handler), host, this.config.port, "listening"));
     }
+    const { admin } = this.config;
+    if (admin === undefined) return { metadata };
+    const app = createAdminApp({ health: () => this.refresher.health(), metrics: this.metrics, now: () => this.clock.now() });
+    return { metadata, admin: await this.open(createServer(app), admin.host, admin.port, "admin-listening") };
+  }
+
+  private async open(server: Server, host: string, port: number, event: string): Promise<Listening> {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    this.servers.push(server);
+    const address = server.address() as AddressInfo;
+    const listening = { address: address.address, port: address.port, url: urlOf(address.address, address.port) };
+    this.log.info(event, listening);
     return listening;
   }
 

@@ -124,6 +124,11 @@ export class Refresher {
     return this.inflight;
   }
 
+  /** Settles when no fetch is under way. */
+  whenIdle(): Promise<void> {
+    return this.inflight ?? Promise.resolve();
+  }
+
   stop(): void {
     this.stopped = true;
     this.timer?.cancel();

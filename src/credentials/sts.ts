@@ -67,7 +67,7 @@ export function createStsSource(options: StsSourceOptions, deps: StsSourceDeps =
     credentials: tokenFile ? refuseCredentials : (deps.sourceCredentials ?? sourceCredentialChain()),
   });
 
-  const describe = `${tokenFile ? "AssumeRoleWithWebIdentity" : "AssumeRole"} ${options.roleArn}`;
+  const label = `${tokenFile ? "AssumeRoleWithWebIdentity" : "AssumeRole"} ${options.roleArn}`;
   const request = {
     RoleArn: options.roleArn,
     RoleSessionName: options.roleSessionName,
@@ -87,9 +87,9 @@ export function createStsSource(options: StsSourceOptions, deps: StsSourceDeps =
         } else {
           output = await client.send(new AssumeRoleCommand({ ...request, ExternalId: options.externalId }));
         }
-        return toCredentials(output, options.roleArn, describe);
+        return toCredentials(output, options.roleArn);
       } catch (error) {
-        throw toSourceError(error, describe, token);
+        throw toSourceError(error, label, token);
       }
     },
   };
@@ -139,12 +139,11 @@ const CREDENTIAL_FIELDS = ["AccessKeyId", "SecretAccessKey", "SessionToken", "Ex
 function toCredentials(
   output: Pick<AssumeRoleCommandOutput, "Credentials" | "AssumedRoleUser">,
   roleArn: string,
-  describe: string,
 ): Credentials {
   const c = output.Credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
     const missing = CREDENTIAL_FIELDS.filter((field) => !c?.[field]);
-    throw new SourceError("malformed-response", `${describe}: STS response lacks ${missing.join(", ")}`);
+    throw new SourceError("malformed-response", `STS response lacks ${missing.join(", ")}`);
   }
   const accountId = accountIdFromArn(output.AssumedRoleUser?.Arn ?? "") ?? accountIdFromArn(roleArn);
   return {
@@ -156,13 +155,22 @@ function toCredentials(
   };
 }
 
-function toSourceError(error: unknown, describe: string, token: string | undefined): SourceError {
-  if (error instanceof SourceError) return error;
-  const failureClass = classifyStsError(error);
-  // Parse failures may quote the response body, which would carry the credentials.
-  let detail = failureClass === "malformed-response" ? "STS response could not be parsed" : errorMessage(error);
+function toSourceError(error: unknown, label: string, token: string | undefined): SourceError {
+  if (error instanceof SourceError) return new SourceError(error.failureClass, `${label}: ${error.message}`);
+  // A response the SDK could not parse may be quoted in its error, and would carry the credentials.
+  let detail = isUnparsedResponse(error)
+    ? `STS returned an unparseable HTTP ${error.$metadata?.httpStatusCode ?? "?"} response`
+    : errorMessage(error);
   if (token) detail = detail.split(token).join("[web identity token]");
-  return new SourceError(failureClass, `${describe}: ${detail}`);
+  return new SourceError(classifyStsError(error), `${label}: ${detail}`);
+}
+
+/**
+ * The SDK tags errors raised while parsing a response with the raw $response; errors that STS
+ * itself reported carry a $fault instead.
+ */
+function isUnparsedResponse(error: unknown): error is { $metadata?: { httpStatusCode?: number } } {
+  return typeof error === "object" && error !== null && "$response" in error && !("$fault" in error);
 }
 
 function errorMessage(error: unknown): string {
@@ -199,23 +207,17 @@ export function classifyStsError(error: unknown): FailureClass {
   if (name === "AccessDenied" || name === "AccessDeniedException") return "access-denied";
   if (EXPIRED.has(name)) return "expired-token";
   if (NO_SOURCE_CREDENTIALS.has(name)) return "invalid-config";
-  if (name === "TimeoutError" || code === "ETIMEDOUT") return "timeout";
+  // The SDK names a dropped connection a TimeoutError too; its code tells the two apart.
   if (CONNECTION_CODES.has(code)) return "connection";
+  if (name === "TimeoutError" || code === "ETIMEDOUT") return "timeout";
   if (SERVER_ERRORS.has(name) || status >= 500) return "server-error";
-  // The SDK tags errors raised while parsing a response with the raw $response; modeled service
-  // errors carry a $fault instead.
-  if ("$response" in e && !("$fault" in e)) return "malformed-response";
+  if (isUnparsedResponse(error)) return "malformed-response";
   return "unknown";
 }
 
 /** A RoleSessionName STS accepts: 2..64 characters of [\w+=,.@-]. */
 export function defaultRoleSessionName(hostname: string): string {
   return `imds-emulator-${hostname.replace(/[^\w+=,.@-]/g, "-")}`.slice(0, 64);
-}
-
-/** The last path segment: arn:aws:iam::123456789012:role/path/to/MyRole -> MyRole. */
-export function roleNameFromArn(roleArn: string): string {
-  return roleArn.slice(roleArn.lastIndexOf("/") + 1);
 }
 
 export function accountIdFromArn(arn: string): string | undefined {

@@ -1,6 +1,5 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,12 +13,12 @@ import {
   createStsSource,
   defaultRoleSessionName,
   parseRoleArn,
-  roleNameFromArn,
   sourceCredentialChain,
   type StsSourceDeps,
   type StsSourceOptions,
 } from "../../src/credentials/sts";
 import { SourceError, type FailureClass } from "../../src/credentials/source";
+import { requireMoto, startMoto, type Moto } from "../support/moto";
 import { hang, raw, startFakeSts, stsError, success, type FakeResponse, type FakeSts } from "../support/fake-sts";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/test-role";
@@ -407,9 +406,7 @@ describe("role session names and ARNs", () => {
     }
   });
 
-  test("roleNameFromArn and accountIdFromArn", () => {
-    assert.equal(roleNameFromArn("arn:aws:iam::123456789012:role/path/to/MyRole"), "MyRole");
-    assert.equal(roleNameFromArn(ROLE_ARN), "test-role");
+  test("accountIdFromArn", () => {
     assert.equal(accountIdFromArn("arn:aws:sts::123456789012:assumed-role/test-role/s"), "123456789012");
     assert.equal(accountIdFromArn(ROLE_ARN), "123456789012");
     assert.equal(accountIdFromArn("arn:aws:s3:::bucket"), undefined);
@@ -418,48 +415,13 @@ describe("role session names and ARNs", () => {
 });
 
 describe("against moto_server", () => {
-  let moto: ChildProcess | undefined;
-  let motoUrl: string | undefined;
-  let unavailable: string | undefined;
-
-  before(async () => {
-    const port = new URL(await closedPortUrl()).port;
-    const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", port], { stdio: "ignore" });
-    moto = child;
-    const exited = new Promise<string>((resolve) => {
-      child.once("error", (error) => resolve(String(error)));
-      child.once("exit", (code) => resolve(`moto_server exited with code ${code}`));
-    });
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const outcome = await Promise.race([
-        exited,
-        fetch(`${url}/moto-api/`).then(
-          () => "up",
-          () => new Promise<string>((resolve) => setTimeout(() => resolve("retry"), 100)),
-        ),
-      ]);
-      if (outcome === "up") return void (motoUrl = url);
-      if (outcome !== "retry") return void (unavailable = outcome);
-    }
-    unavailable = "moto_server did not answer within 30 s";
-  });
-
-  after(async () => {
-    if (!moto || moto.exitCode !== null || moto.signalCode !== null || moto.pid === undefined) return;
-    const exited = new Promise((resolve) => moto!.once("exit", resolve));
-    moto.kill();
-    await exited;
-  });
+  let moto: Moto | string | undefined;
+  before(async () => (moto = await startMoto()));
+  after(async () => typeof moto === "object" && moto.stop());
 
   test("AssumeRole returns credentials that moto accepts as the assumed role", async (t) => {
-    if (!motoUrl) {
-      const reason = `moto_server not found: pip install 'moto[server]' (${unavailable})`;
-      if (process.env.CI === "true") assert.fail(reason);
-      t.skip(reason);
-      return;
-    }
+    if (!requireMoto(moto, t)) return;
+    const motoUrl = moto.url;
     const source = createStsSource(options(motoUrl, { requestTimeoutMs: 5000 }), {
       sourceCredentials: async () => ({ accessKeyId: "testing", secretAccessKey: "testing", sessionToken: "testing" }),
     });

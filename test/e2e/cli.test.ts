@@ -1,23 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fromInstanceMetadata } from "@aws-sdk/credential-providers";
 import { OPTIONS } from "../../src/config/options";
-import { CLI, run, startDaemon, type DaemonProcess } from "../support/daemon";
-
-/** An environment with no AWS configuration of its own, pointed at the emulator only. */
-async function cleanEnv(endpoint: string): Promise<NodeJS.ProcessEnv> {
-  const home = await mkdtemp(join(tmpdir(), "imds-home-"));
-  return {
-    PATH: process.env.PATH,
-    HOME: home,
-    AWS_CONFIG_FILE: join(home, "none"),
-    AWS_SHARED_CREDENTIALS_FILE: join(home, "none"),
-    AWS_EC2_METADATA_SERVICE_ENDPOINT: endpoint,
-  };
-}
+import { CLI, cleanClientEnv, run, startDaemon, type DaemonProcess } from "../support/daemon";
 
 const BOTOCORE_SCRIPT = `
 import json, botocore.session
@@ -37,7 +22,7 @@ describe("the built daemon serves unmodified SDK clients", () => {
   });
 
   test("AWS SDK for JavaScript v3 fromInstanceMetadata() gets the credentials", async () => {
-    Object.assign(process.env, await cleanEnv(daemon.url));
+    Object.assign(process.env, await cleanClientEnv(daemon.url));
     const credentials = await fromInstanceMetadata({ timeout: 1000, maxRetries: 0 })();
     assert.match(credentials.accessKeyId, /^ASIA[A-Z0-9]{16}$/);
     assert.ok(credentials.sessionToken);
@@ -45,7 +30,7 @@ describe("the built daemon serves unmodified SDK clients", () => {
   });
 
   test("python3 botocore finds them through its instance metadata provider", async (context) => {
-    const result = await run("python3", ["-c", BOTOCORE_SCRIPT], await cleanEnv(daemon.url));
+    const result = await run("python3", ["-c", BOTOCORE_SCRIPT], await cleanClientEnv(daemon.url));
     if (result.code !== 0 && /No module named 'botocore'/.test(result.stderr) && process.env.CI !== "true") {
       context.skip("botocore is not installed: pip install botocore");
       return;

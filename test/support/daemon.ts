@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const CLI = join(__dirname, "..", "..", "..", "dist", "cli.js");
@@ -78,4 +80,17 @@ export function run(
     child.once("error", reject);
     child.once("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** A client environment with no AWS configuration of its own: credentials can come only from the emulator. */
+export async function cleanClientEnv(endpoint: string, extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
+  const home = await mkdtemp(join(tmpdir(), "imds-home-"));
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    AWS_CONFIG_FILE: join(home, "none"),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, "none"),
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: endpoint,
+    ...extra,
+  };
 }

@@ -23,12 +23,14 @@ export type FakeResponse =
   | { kind: "error"; code: string; status: number; message?: string }
   /** Never answers: the request stays open until the client gives up or close() is called. */
   | { kind: "hang" }
+  /** Drops the connection without answering: the client sees ECONNRESET. */
+  | { kind: "reset" }
   | { kind: "raw"; status: number; body: string };
 
 export interface FakeStsCall {
   action: string;
   params: Record<string, string>;
-  /** Whether the request was SigV4-signed. */
+  /** Whether the request carried an Authorization header, i.e. was signed. */
   signed: boolean;
 }
 
@@ -56,6 +58,7 @@ export const stsError = (code: string, status: number, message = `fake ${code}`)
   message,
 });
 export const hang = (): FakeResponse => ({ kind: "hang" });
+export const reset = (): FakeResponse => ({ kind: "reset" });
 export const raw = (status: number, body: string): FakeResponse => ({ kind: "raw", status, body });
 
 export const ACCOUNT_ID = "123456789012";
@@ -77,6 +80,7 @@ export async function startFakeSts(): Promise<FakeSts> {
       calls.push(call);
       const response = queue.shift() ?? responder(call);
       if (response.kind === "hang") return;
+      if (response.kind === "reset") return void req.socket.destroy();
       const [status, xml] = render(call, response, ++issued);
       reply(res, status, xml);
     });
@@ -113,7 +117,7 @@ function reply(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
-function render(call: FakeStsCall, response: Exclude<FakeResponse, { kind: "hang" }>, n: number): [number, string] {
+function render(call: FakeStsCall, response: Exclude<FakeResponse, { kind: "hang" | "reset" }>, n: number): [number, string] {
   switch (response.kind) {
     case "raw":
       return [response.status, response.body];
