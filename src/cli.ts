@@ -19,7 +19,7 @@ function parseArgs(argv: string[]): Record<string, unknown> {
     .fail((message, error) => {
       throw new ConfigError(message ?? error?.message ?? "invalid arguments");
     })
-    .wrap(Math.min(120, process.stdout.columns ?? 100));
+    .wrap(process.stdout.isTTY ? Math.min(120, process.stdout.columns) : null);
   for (const option of OPTIONS) {
     parser.option(option.name, {
       type: "string",

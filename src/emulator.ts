@@ -1,22 +1,24 @@
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { systemClock, type Clock } from "./clock";
-import { ConfigError, MAX_USER_DATA_BYTES, type Config } from "./config/config";
+import { checkTag, ConfigError, MAX_USER_DATA_BYTES, type Config } from "./config/config";
 import { createMockSource } from "./credentials/mock";
-import { Refresher } from "./credentials/refresher";
+import { Refresher, type Health } from "./credentials/refresher";
 import type { CredentialSource } from "./credentials/source";
 import { createStsSource, defaultRoleSessionName } from "./credentials/sts";
-import { createAdminApp } from "./admin/app";
+import { createAdminApp, type AdminControls } from "./admin/app";
 import { Metrics } from "./admin/metrics";
 import { createImdsHandler } from "./imds/handler";
 import { compileReplies, type ReplyTable } from "./imds/replies";
 import { createTokenAuthority } from "./imds/tokens";
+import { EventBoard, type EventKind, type ScheduledEvent } from "./instance/events";
 import { describeInstance, seededHex, type Instance } from "./instance/instance";
 import { openSshPublicKey } from "./instance/public-key";
 import { createIdentitySigner, generateSigningKeys, type IdentitySigner } from "./instance/signing";
-import { buildTree, type IdentitySignatures, type InstanceEvents, type Role } from "./instance/tree";
+import { buildTree, type IdentitySignatures, type Role } from "./instance/tree";
 import { silentLogger, type Logger } from "./log";
 
 export interface EmulatorDeps {
@@ -87,9 +89,10 @@ export class Emulator {
   readonly metrics: Metrics;
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   private replies: ReplyTable;
+  readonly events: EventBoard;
   private userData: Buffer | undefined;
+  private readonly tags: Map<string, string>;
   private signer: IdentitySigner | undefined;
-  private events: InstanceEvents = { scheduledMaintenance: [] };
   private readonly publicKey: string;
   private readonly servers: Server[] = [];
   private readonly clock: Clock;
@@ -119,6 +122,9 @@ export class Emulator {
       onAttempt: (report) => this.metrics.onAttempt(report),
     });
     this.metrics = new Metrics(source.kind, this.refresher, this.clock);
+    this.tags = new Map(Object.entries(config.tags));
+    this.userData = config.userData;
+    this.events = new EventBoard(this.clock, () => `instance-event-0${randomBytes(8).toString("hex")}`, () => this.rebuild());
     this.replies = this.compile();
     this.refresher.onChange(() => this.rebuild());
     this.handler = createImdsHandler({
@@ -132,10 +138,49 @@ export class Emulator {
 
   /** Reads the user data and fetches the first credentials, so the port never answers without them. */
   async prepare(): Promise<void> {
-    this.userData = await readUserData(this.config.userDataFile);
+    this.userData ??= await readUserData(this.config.userDataFile);
     const [keys] = await Promise.all([generateSigningKeys(), this.refresher.start()]);
     this.signer = createIdentitySigner({ commonName: "imds-emulator instance identity", now: this.clock.now(), keys });
+    for (const event of this.config.events) this.scheduleEvent(event);
     this.rebuild();
+  }
+
+  scheduleEvent(event: ScheduledEvent): number {
+    const at = this.events.schedule(event);
+    this.log.info("event-scheduled", { kind: event.request.kind, at: new Date(at).toISOString() });
+    return at;
+  }
+
+  clearEvent(kind: EventKind): void {
+    this.events.clear(kind);
+    this.log.info("event-cleared", { kind });
+  }
+
+  setTag(key: string, value: string): void {
+    checkTag("tag", key, value);
+    this.tags.set(key, value);
+    this.rebuild();
+  }
+
+  /** False when there was no such tag. */
+  removeTag(key: string): boolean {
+    const removed = this.tags.delete(key);
+    this.rebuild();
+    return removed;
+  }
+
+  setUserData(data: Buffer | undefined): void {
+    if (data !== undefined && data.length > MAX_USER_DATA_BYTES) {
+      throw new ConfigError(`user-data: expected at most ${MAX_USER_DATA_BYTES} bytes, got ${data.length} bytes`);
+    }
+    this.userData = data;
+    this.rebuild();
+  }
+
+  /** Rotates the credentials now (or joins a rotation under way) and reports the health after it. */
+  async rotateCredentials(): Promise<Health> {
+    await this.refresher.refresh();
+    return this.refresher.health();
   }
 
   /** The certificate that verifies the identity document's signature, pkcs7 and rsa2048. */
@@ -151,8 +196,24 @@ export class Emulator {
     }
     const { admin } = this.config;
     if (admin === undefined) return { metadata };
-    const app = createAdminApp({ health: () => this.refresher.health(), metrics: this.metrics, now: () => this.clock.now() });
+    const app = createAdminApp(this.adminControls());
     return { metadata, admin: await this.open(createServer(app), admin.host, admin.port, "admin-listening") };
+  }
+
+  adminControls(): AdminControls {
+    return {
+      metrics: this.metrics,
+      health: () => this.refresher.health(),
+      now: () => this.clock.now(),
+      events: () => this.events.current(),
+      scheduleEvent: (event) => this.scheduleEvent(event),
+      clearEvent: (kind) => this.clearEvent(kind),
+      setTag: (key, value) => this.setTag(key, value),
+      removeTag: (key) => this.removeTag(key),
+      setUserData: (data) => this.setUserData(data),
+      rotateCredentials: () => this.rotateCredentials(),
+      identityCertificate: () => this.identityCertificate(),
+    };
   }
 
   private async open(server: Server, host: string, port: number, event: string): Promise<Listening> {
@@ -170,13 +231,9 @@ export class Emulator {
     return listening;
   }
 
-  setEvents(events: InstanceEvents): void {
-    this.events = events;
-    this.rebuild();
-  }
-
   async stop(): Promise<void> {
     this.refresher.stop();
+    this.events.stop();
     await Promise.all(
       this.servers.map(
         (server) =>
@@ -197,9 +254,9 @@ export class Emulator {
         credentials: this.refresher.current(),
         credentialsUnavailableReason: this.refresher.health().reason ?? "the credential source has not answered yet",
         publicKey: this.publicKey,
-        events: this.events,
+        events: this.events.current(),
         userData: this.userData,
-        tags: this.config.instanceMetadataTags ? this.config.tags : undefined,
+        tags: this.config.instanceMetadataTags ? Object.fromEntries(this.tags) : undefined,
         overrides: this.config.metadata,
         sign: this.signer && identitySignatures(this.signer),
       }),

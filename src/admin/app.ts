@@ -1,11 +1,22 @@
-import express, { type Express } from "express";
+import express, { type ErrorRequestHandler, type Express } from "express";
 import type { Health } from "../credentials/refresher";
+import { EVENT_KINDS, parseEventRequest, type EventKind, type InstanceEvents, type ScheduledEvent } from "../instance/events";
+import { ConfigError, duration, oneOf } from "../validation";
 import type { Metrics } from "./metrics";
 
-export interface AdminDeps {
-  readonly health: () => Health;
+/** What the admin listener may read and change; the emulator provides it. */
+export interface AdminControls {
   readonly metrics: Metrics;
-  readonly now: () => number;
+  health(): Health;
+  now(): number;
+  events(): InstanceEvents;
+  scheduleEvent(event: ScheduledEvent): number;
+  clearEvent(kind: EventKind): void;
+  setTag(key: string, value: string): void;
+  removeTag(key: string): boolean;
+  setUserData(data: Buffer | undefined): void;
+  rotateCredentials(): Promise<Health>;
+  identityCertificate(): string | undefined;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -27,19 +38,77 @@ export function healthDocument(health: Health, now: number) {
   };
 }
 
+const MAX_USER_DATA_BODY = "64kb";
+
+/** Bad input is a 400 with the same one-line message the CLI prints; nothing else leaks a stack. */
+const errors: ErrorRequestHandler = (error, _req, res, next) => {
+  if (res.headersSent) return next(error);
+  if (error instanceof ConfigError) return void res.status(400).json({ error: error.message });
+  const status = typeof error?.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 500;
+  const message = status === 500 ? "internal error" : String(error.message ?? "bad request");
+  res.status(status).json({ error: message });
+};
+
 /** The admin listener's routes. It runs on its own port, so nothing here is reachable through the metadata port. */
-export function createAdminApp(deps: AdminDeps): Express {
+export function createAdminApp(controls: AdminControls): Express {
   const app = express();
   app.disable("x-powered-by");
+  const json = express.json({ limit: "16kb", strict: true });
+
   app.get("/healthz", (_req, res) => {
-    const health = deps.health();
-    res.status(health.status === "healthy" ? 200 : 503).json(healthDocument(health, deps.now()));
+    const health = controls.health();
+    res.status(health.status === "healthy" ? 200 : 503).json(healthDocument(health, controls.now()));
   });
   app.get("/metrics", async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    res.type(controls.metrics.registry.contentType).send(await controls.metrics.registry.metrics());
   });
+
+  app.get("/admin/events", (_req, res) => {
+    res.json(controls.events());
+  });
+  app.post("/admin/events/:kind", json, (req, res) => {
+    const fields: Record<string, unknown> = req.body ?? {};
+    const request = parseEventRequest(req.params.kind, fields);
+    const afterMs = fields.after === undefined ? 0 : duration("after", fields.after);
+    const at = controls.scheduleEvent({ request, afterMs });
+    res.status(afterMs === 0 ? 200 : 202).json({ kind: request.kind, at: new Date(at).toISOString() });
+  });
+  app.delete("/admin/events/:kind", (req, res) => {
+    controls.clearEvent(oneOf("event", req.params.kind, EVENT_KINDS));
+    res.status(204).end();
+  });
+
+  app.put("/admin/tags/:key", express.text({ type: () => true, limit: "4kb" }), (req, res) => {
+    controls.setTag(req.params.key, typeof req.body === "string" ? req.body : "");
+    res.status(204).end();
+  });
+  app.delete("/admin/tags/:key", (req, res) => {
+    res.status(controls.removeTag(req.params.key) ? 204 : 404).end();
+  });
+
+  app.put("/admin/user-data", express.raw({ type: () => true, limit: MAX_USER_DATA_BODY }), (req, res) => {
+    controls.setUserData(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+    res.status(204).end();
+  });
+  app.delete("/admin/user-data", (_req, res) => {
+    controls.setUserData(undefined);
+    res.status(204).end();
+  });
+
+  app.post("/admin/credentials/rotate", async (_req, res) => {
+    const health = await controls.rotateCredentials();
+    res.status(health.status === "healthy" ? 200 : 503).json(healthDocument(health, controls.now()));
+  });
+
+  app.get("/admin/identity-certificate", (_req, res) => {
+    const pem = controls.identityCertificate();
+    if (pem === undefined) return void res.status(503).json({ error: "the signing key is not ready yet" });
+    res.type("application/x-pem-file").send(pem);
+  });
+
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });
   });
+  app.use(errors);
   return app;
 }

@@ -14,6 +14,19 @@ export interface InstanceSettings {
   readonly architecture?: string;
   readonly keyName?: string;
   readonly launchTime?: number;
+  readonly instanceLifeCycle?: InstanceLifeCycle;
+  /** Interfaces after the primary one (device 0, which the top-level values describe). */
+  readonly secondaryInterfaces?: readonly SecondaryInterfaceSettings[];
+}
+
+export type InstanceLifeCycle = "on-demand" | "spot";
+
+export interface SecondaryInterfaceSettings {
+  readonly mac?: string;
+  readonly localIpv4?: string;
+  readonly publicIpv4?: string;
+  readonly subnetId?: string;
+  readonly securityGroupIds?: readonly string[];
 }
 
 export interface NetworkInterface {
@@ -22,8 +35,9 @@ export interface NetworkInterface {
   readonly interfaceId: string;
   readonly localIpv4: string;
   readonly localHostname: string;
-  readonly publicIpv4: string;
-  readonly publicHostname: string;
+  /** Undefined for an interface without a public address. */
+  readonly publicIpv4?: string;
+  readonly publicHostname?: string;
   readonly subnetId: string;
   readonly subnetIpv4CidrBlock: string;
   readonly vpcId: string;
@@ -48,7 +62,9 @@ export interface Instance {
   readonly architecture: string;
   readonly keyName: string;
   readonly launchTime: number;
-  readonly network: NetworkInterface;
+  readonly instanceLifeCycle: InstanceLifeCycle;
+  /** The primary interface (device 0) first. */
+  readonly interfaces: readonly [NetworkInterface, ...NetworkInterface[]];
 }
 
 /**
@@ -98,6 +114,10 @@ export function publicHostname(ip: string, region: string, domain: string): stri
 export const DEFAULT_REGION = "us-east-1";
 export const DEFAULT_INSTANCE_TYPE = "t3.micro";
 
+function ipv4Octets(ip: string): [number, number, number, number] {
+  return ip.split(".").map(Number) as [number, number, number, number];
+}
+
 /** Fills every value the settings leave out, deriving those that must agree (zone, hostnames, domain). */
 export function describeInstance(settings: InstanceSettings, seed: string, now: number): Instance {
   const hex = (label: string, length: number) => seededHex(seed, label, length);
@@ -106,11 +126,39 @@ export function describeInstance(settings: InstanceSettings, seed: string, now: 
   const zoneLetterIndex = availabilityZone.charCodeAt(availabilityZone.length - 1) - 96;
   const { partition, domain } = partitionOf(region);
   const accountId = settings.accountId ?? String(100000000000 + seededInt(seed, "account", 899999999999));
-  const localIpv4 =
+  const primaryIpv4 =
     settings.localIpv4 ?? `172.31.${seededInt(seed, "ip3", 16) + 16}.${seededInt(seed, "ip4", 253) + 1}`;
-  const octets = localIpv4.split(".").map(Number) as [number, number, number, number];
-  const publicIpv4 = settings.publicIpv4 ?? `203.0.113.${seededInt(seed, "public-ip", 253) + 1}`;
-  const mac = settings.mac ?? `0e:${hex("mac", 10).match(/../g)!.join(":")}`;
+  const [a, b, c] = ipv4Octets(primaryIpv4);
+  const subnetCidr = `${a}.${b}.${c & 0xf0}.0/20`;
+  const vpcId = `vpc-0${hex("vpc", 16)}`;
+  const securityGroupIds = [`sg-0${hex("sg", 16)}`];
+  const subnetId = `subnet-0${hex("subnet", 16)}`;
+
+  const describeInterface = (index: number, given: SecondaryInterfaceSettings): NetworkInterface => {
+    const localIpv4 = given.localIpv4 ?? `${a}.${b}.${c}.${(seededInt(seed, `ip4-${index}`, 240) + 10) % 254 + 1}`;
+    const publicIpv4 = given.publicIpv4;
+    return {
+      mac: given.mac ?? `0e:${hex(`mac-${index}`, 10).match(/../g)!.join(":")}`,
+      deviceNumber: index,
+      interfaceId: `eni-0${hex(`eni-${index}`, 16)}`,
+      localIpv4,
+      localHostname: privateHostname(localIpv4, region),
+      publicIpv4,
+      publicHostname: publicIpv4 === undefined ? undefined : publicHostname(publicIpv4, region, domain),
+      subnetId: given.subnetId ?? subnetId,
+      subnetIpv4CidrBlock: subnetCidr,
+      vpcId,
+      vpcIpv4CidrBlock: `${a}.${b}.0.0/16`,
+      securityGroupIds: given.securityGroupIds ?? securityGroupIds,
+      securityGroups: ["default"],
+      ownerId: accountId,
+    };
+  };
+  const primary = describeInterface(0, {
+    mac: settings.mac ?? `0e:${hex("mac", 10).match(/../g)!.join(":")}`,
+    localIpv4: primaryIpv4,
+    publicIpv4: settings.publicIpv4 ?? `203.0.113.${seededInt(seed, "public-ip", 253) + 1}`,
+  });
   return {
     accountId,
     region,
@@ -125,21 +173,10 @@ export function describeInstance(settings: InstanceSettings, seed: string, now: 
     architecture: settings.architecture ?? "x86_64",
     keyName: settings.keyName ?? "imds-emulator",
     launchTime: settings.launchTime ?? Math.floor(now / 1000) * 1000,
-    network: {
-      mac,
-      deviceNumber: 0,
-      interfaceId: `eni-0${hex("eni", 16)}`,
-      localIpv4,
-      localHostname: privateHostname(localIpv4, region),
-      publicIpv4,
-      publicHostname: publicHostname(publicIpv4, region, domain),
-      subnetId: `subnet-0${hex("subnet", 16)}`,
-      subnetIpv4CidrBlock: `${octets[0]}.${octets[1]}.${octets[2] & 0xf0}.0/20`,
-      vpcId: `vpc-0${hex("vpc", 16)}`,
-      vpcIpv4CidrBlock: `${octets[0]}.${octets[1]}.0.0/16`,
-      securityGroupIds: [`sg-0${hex("sg", 16)}`],
-      securityGroups: ["default"],
-      ownerId: accountId,
-    },
+    instanceLifeCycle: settings.instanceLifeCycle ?? "on-demand",
+    interfaces: [
+      primary,
+      ...(settings.secondaryInterfaces ?? []).map((given, i) => describeInterface(i + 1, given)),
+    ],
   };
 }

@@ -1,6 +1,7 @@
 import { awsTimestamp } from "../clock";
 import type { Credentials } from "../credentials/source";
-import type { Instance } from "./instance";
+import type { InstanceEvents } from "./events";
+import type { Instance, NetworkInterface } from "./instance";
 
 /**
  * The metadata tree as data: a string or Buffer is a leaf, a Map a directory. A leaf that cannot be
@@ -28,23 +29,6 @@ export interface Role {
   readonly name: string;
   readonly instanceProfileArn: string;
   readonly instanceProfileId: string;
-}
-
-export type SpotAction = "stop" | "terminate" | "hibernate";
-
-export interface MaintenanceEvent {
-  readonly code: string;
-  readonly description: string;
-  readonly eventId: string;
-  readonly notBefore: number;
-  readonly notAfter: number;
-  readonly state: string;
-}
-
-export interface InstanceEvents {
-  readonly spot?: { readonly action: SpotAction; readonly time: number };
-  readonly rebalanceNoticeTime?: number;
-  readonly scheduledMaintenance: readonly MaintenanceEvent[];
 }
 
 export interface IdentitySignatures {
@@ -114,7 +98,7 @@ export function identityDocument(instance: Instance): string {
     instanceType: instance.instanceType,
     kernelId: null,
     pendingTime: awsTimestamp(instance.launchTime),
-    privateIp: instance.network.localIpv4,
+    privateIp: instance.interfaces[0].localIpv4,
     ramdiskId: null,
     region: instance.region,
     version: "2017-09-30",
@@ -149,18 +133,14 @@ function iamDir(inputs: TreeInputs): MetadataDir {
   });
 }
 
-function networkDir(instance: Instance): MetadataDir {
-  const nic = instance.network;
-  const macDir = dir({
+function interfaceDir(nic: NetworkInterface): MetadataDir {
+  const out = dir({
     "device-number": String(nic.deviceNumber),
     "interface-id": nic.interfaceId,
-    "ipv4-associations": dir({ [nic.publicIpv4]: nic.localIpv4 }),
     "local-hostname": nic.localHostname,
     "local-ipv4s": nic.localIpv4,
     mac: nic.mac,
     "owner-id": nic.ownerId,
-    "public-hostname": nic.publicHostname,
-    "public-ipv4s": nic.publicIpv4,
     "security-group-ids": nic.securityGroupIds.join("\n"),
     "security-groups": nic.securityGroups.join("\n"),
     "subnet-id": nic.subnetId,
@@ -169,7 +149,17 @@ function networkDir(instance: Instance): MetadataDir {
     "vpc-ipv4-cidr-block": nic.vpcIpv4CidrBlock,
     "vpc-ipv4-cidr-blocks": nic.vpcIpv4CidrBlock,
   });
-  return dir({ interfaces: dir({ macs: dir({ [nic.mac]: macDir }) }) });
+  if (nic.publicIpv4 !== undefined) {
+    out.set("ipv4-associations", dir({ [nic.publicIpv4]: nic.localIpv4 }));
+    out.set("public-hostname", nic.publicHostname ?? "");
+    out.set("public-ipv4s", nic.publicIpv4);
+  }
+  return out;
+}
+
+function networkDir(instance: Instance): MetadataDir {
+  const macs = new Map(instance.interfaces.map((nic) => [nic.mac, interfaceDir(nic)] as const));
+  return dir({ interfaces: dir({ macs }) });
 }
 
 function eventsDir(events: InstanceEvents): MetadataDir {
@@ -212,7 +202,7 @@ export function setPath(root: MetadataDir, path: string, value: MetadataNode): v
 
 function metaDataDir(inputs: TreeInputs): MetadataDir {
   const { instance, events } = inputs;
-  const nic = instance.network;
+  const nic = instance.interfaces[0];
   const meta = dir({
     "ami-id": instance.amiId,
     "ami-launch-index": "0",
@@ -223,7 +213,7 @@ function metaDataDir(inputs: TreeInputs): MetadataDir {
     iam: iamDir(inputs),
     "instance-action": events.spot?.action ?? "none",
     "instance-id": instance.instanceId,
-    "instance-life-cycle": events.spot === undefined ? "on-demand" : "spot",
+    "instance-life-cycle": instance.instanceLifeCycle,
     "instance-type": instance.instanceType,
     "local-hostname": nic.localHostname,
     "local-ipv4": nic.localIpv4,
@@ -236,21 +226,26 @@ function metaDataDir(inputs: TreeInputs): MetadataDir {
       region: instance.region,
     }),
     profile: "default-hvm",
-    "public-hostname": nic.publicHostname,
-    "public-ipv4": nic.publicIpv4,
     // EC2 lists a key as `0=<key name>` while its path is `public-keys/0/`.
     "public-keys": dir({ [`0=${instance.keyName}`]: dir({ "openssh-key": inputs.publicKey }) }),
     "reservation-id": instance.reservationId,
     "security-groups": nic.securityGroups.join("\n"),
     services: dir({ domain: instance.domain, partition: instance.partition }),
   });
+  if (nic.publicIpv4 !== undefined) {
+    meta.set("public-hostname", nic.publicHostname ?? "");
+    meta.set("public-ipv4", nic.publicIpv4);
+  }
   if (events.spot !== undefined) {
-    meta.set(
-      "spot",
-      dir({
-        "instance-action": JSON.stringify({ action: events.spot.action, time: awsTimestamp(events.spot.time) }),
-      }),
-    );
+    const spot = dir({
+      "instance-action": JSON.stringify({ action: events.spot.action, time: awsTimestamp(events.spot.time) }),
+    });
+    // The older notice, still read by some tools, exists only for terminations.
+    if (events.spot.action === "terminate") spot.set("termination-time", awsTimestamp(events.spot.time));
+    meta.set("spot", spot);
+  }
+  if (events.targetLifecycleState !== undefined) {
+    meta.set("autoscaling", dir({ "target-lifecycle-state": events.targetLifecycleState }));
   }
   if (inputs.tags !== undefined) {
     meta.set("tags", dir({ instance: dir({ ...inputs.tags }) }));

@@ -8,16 +8,14 @@ import { resolveConfig } from "../../src/config/config";
 import { testEmulator } from "../support/emulator";
 import { FakeClock } from "../support/fake-clock";
 
-function adminOf(emulator: Emulator, clock: FakeClock) {
-  return supertest(
-    createAdminApp({ health: () => emulator.refresher.health(), metrics: emulator.metrics, now: () => clock.now() }),
-  );
+function adminOf(emulator: Emulator) {
+  return supertest(createAdminApp(emulator.adminControls()));
 }
 
 describe("health", () => {
   test("200 with a JSON body when healthy; no secret in it", async () => {
     const t = await testEmulator();
-    const response = await adminOf(t.emulator, t.clock).get("/healthz");
+    const response = await adminOf(t.emulator).get("/healthz");
     assert.equal(response.status, 200);
     assert.equal(response.body.status, "healthy");
     assert.equal(response.body.source, "mock");
@@ -39,7 +37,7 @@ describe("health", () => {
     };
     const emulator = new Emulator(resolveConfig({}, {}), { clock, source: failing, seed: "s" });
     await emulator.prepare();
-    const response = await adminOf(emulator, clock).get("/healthz");
+    const response = await adminOf(emulator).get("/healthz");
     assert.equal(response.status, 503);
     assert.equal(response.body.status, "degraded");
     assert.match(response.body.reason, /has not answered since start \(connection: connect ECONNREFUSED/);
@@ -72,7 +70,7 @@ describe("metrics", () => {
     await t.http.get("/latest/meta-data/iam/security-credentials/imds-emulator");
     await t.http.get("/latest/meta-data/nope");
     await t.clock.advance(60_000);
-    const response = await adminOf(t.emulator, t.clock).get("/metrics");
+    const response = await adminOf(t.emulator).get("/metrics");
     assert.equal(response.status, 200);
     assert.match(response.headers["content-type"]!, /^text\/plain; version=0\.0\.4/);
     const text = response.text;
@@ -101,7 +99,7 @@ describe("metrics", () => {
     const emulator = new Emulator(resolveConfig({}, {}), { clock, source: failing, seed: "s" });
     emulators.push(emulator);
     await emulator.prepare();
-    const text = (await adminOf(emulator, clock).get("/metrics")).text;
+    const text = (await adminOf(emulator).get("/metrics")).text;
     assert.match(text, /^imds_emulator_sts_call_failures_total\{source="sts",class="throttling"\} 1$/m);
     assert.match(text, /^imds_emulator_healthy 0$/m);
   });

@@ -52,7 +52,10 @@ test("bad values name the option and the accepted values", () => {
   fails(() => resolveConfig({ "role-arn": "arn:aws:s3:::bucket" }, {}), /^--role-arn: expected an IAM role ARN/);
   fails(() => resolveConfig({ "sts-endpoint": "http://127.0.0.1:1" }, {}), /^--sts-endpoint: only meaningful with --role-arn/);
   fails(() => resolveConfig({ region: "eu-west-1", "availability-zone": "us-east-1a" }, {}), /expected a zone of eu-west-1/);
-  fails(() => resolveConfig({}, { IMDS_EMULATOR_PORT: "70000" }), /^--port: expected an integer from 0 to 65535, got "70000"$/);
+  fails(() => resolveConfig({}, { IMDS_EMULATOR_PORT: "70000" }), /^IMDS_EMULATOR_PORT: expected an integer from 0 to 65535, got "70000"$/);
+  fails(() => resolveConfig({ "spot-interruption-after": "soon" }, {}), /^--spot-interruption-after: expected a duration such as 30s/);
+  fails(() => resolveConfig({ "spot-action": "explode" }, {}), /^--spot-action: expected one of stop, terminate, hibernate/);
+  fails(() => resolveConfig({ "target-lifecycle-state": ["Gone@5s"] }, {}), /^--target-lifecycle-state: expected one of InService, Terminated/);
 });
 
 test("--role-arn selects STS and gives the role name and account id", () => {
@@ -82,7 +85,54 @@ test("config files: YAML and JSON, with metadata overrides and tags; errors name
   await assert.rejects(loadConfigFile(jsonPath), /--config: .*instance\.json is not valid JSON/);
   await assert.rejects(loadConfigFile(join(dir, "missing.yaml")), /--config: cannot read .*missing\.yaml: ENOENT/);
   fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { colour: "red" } }), /^x\.yaml: unknown key "colour"/);
-  fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { metadata: ["a"] } }), /^x\.yaml: "metadata" must be a mapping/);
-  fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { tags: { Name: { a: 1 } } } }), /^x\.yaml: "tags\.Name" must be a text value/);
+  fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { metadata: ["a"] } }), /^x\.yaml: metadata: expected a mapping/);
+  fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { tags: { Name: { a: 1 } } } }), /^x\.yaml: tags\.Name: expected a text value/);
+  fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { tags: { "a/b": "c" } } }), /^x\.yaml: tags: expected a tag key/);
+  fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { region: "nowhere" } }), /^x\.yaml: region: expected an AWS region such as us-east-1, got "nowhere"$/);
+  fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { "network-interfaces": [{ mac: "zz" }] } }), /^x\.yaml: network-interfaces\[0\]\.mac: expected a lower-case MAC/);
+  fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { "network-interfaces": [{ colour: "red" }] } }), /^x\.yaml: network-interfaces\[0\]: unknown key "colour"/);
   fails(() => resolveConfig({}, {}, { path: "x.yaml", data: "just text" }), /^x\.yaml: expected a mapping/);
+});
+
+test("event options become scheduled events", () => {
+  const config = resolveConfig(
+    {
+      "spot-interruption-after": "30s",
+      "spot-action": "stop",
+      "rebalance-after": "2m",
+      "maintenance-after": "1h",
+      "target-lifecycle-state": ["InService", "Terminated@90s"],
+    },
+    {},
+  );
+  assert.deepEqual(config.events, [
+    { request: { kind: "spot-interruption", action: "stop" }, afterMs: 30_000 },
+    { request: { kind: "rebalance-recommendation" }, afterMs: 120_000 },
+    { request: { kind: "maintenance", code: "system-reboot" }, afterMs: 3_600_000 },
+    { request: { kind: "target-lifecycle-state", state: "InService" }, afterMs: 0 },
+    { request: { kind: "target-lifecycle-state", state: "Terminated" }, afterMs: 90_000 },
+  ]);
+  assert.deepEqual(resolveConfig({}, {}).events, []);
+});
+
+test("an instance description file: identity values, inline user data and more interfaces", () => {
+  const config = resolveConfig({}, {}, {
+    path: "i.yaml",
+    data: {
+      "instance-id": "i-0123456789abcdef0",
+      "local-ipv4": "10.1.2.3",
+      "user-data": "#!/bin/sh\necho hi\n",
+      "network-interfaces": [{ "local-ipv4": "10.1.2.50", "security-group-ids": ["sg-0123456789abcdef0"] }],
+    },
+  });
+  assert.equal(config.instance.instanceId, "i-0123456789abcdef0");
+  assert.equal(config.userData?.toString(), "#!/bin/sh\necho hi\n");
+  assert.deepEqual(config.instance.secondaryInterfaces, [
+    { mac: undefined, localIpv4: "10.1.2.50", publicIpv4: undefined, subnetId: undefined, securityGroupIds: ["sg-0123456789abcdef0"] },
+  ]);
+  fails(
+    () => resolveConfig({ "user-data-file": "/x" }, {}, { path: "i.yaml", data: { "user-data": "a" } }),
+    /^i\.yaml: user-data and --user-data-file both give user data/,
+  );
+  fails(() => resolveConfig({}, {}, { path: "i.yaml", data: { "user-data": "x".repeat(16385) } }), /^i\.yaml: user-data: expected at most 16384 bytes/);
 });

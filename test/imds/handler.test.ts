@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { EVENT_KINDS } from "../../src/instance/events";
 import { testEmulator, type TestEmulator } from "../support/emulator";
 
 const TTL = "X-aws-ec2-metadata-token-ttl-seconds";
@@ -216,12 +217,11 @@ describe("tree, listings and content", () => {
 
   test("spot/instance-action and events answer in EC2's formats when set", async () => {
     const at = t.clock.now() + 120_000;
-    t.emulator.setEvents({
-      spot: { action: "terminate", time: at },
-      rebalanceNoticeTime: t.clock.now(),
-      scheduledMaintenance: [
-        { code: "system-reboot", description: "scheduled reboot", eventId: "instance-event-0d59937288b749b32", notBefore: Date.UTC(2019, 0, 21, 9, 0, 43), notAfter: Date.UTC(2019, 0, 21, 11, 0, 43), state: "active" },
-      ],
+    t.emulator.scheduleEvent({ request: { kind: "spot-interruption", action: "terminate" }, afterMs: 0 });
+    t.emulator.scheduleEvent({ request: { kind: "rebalance-recommendation" }, afterMs: 0 });
+    t.emulator.scheduleEvent({
+      request: { kind: "maintenance", code: "system-reboot", notBefore: Date.UTC(2019, 0, 21, 9, 0, 43) },
+      afterMs: 0,
     });
     try {
       assert.deepEqual(JSON.parse((await get("/latest/meta-data/spot/instance-action")).text), {
@@ -234,7 +234,7 @@ describe("tree, listings and content", () => {
       assert.equal(event.NotBefore, "21 Jan 2019 09:00:43 GMT");
       assert.deepEqual(Object.keys(event), ["NotBefore", "Code", "Description", "EventId", "NotAfter", "State"]);
     } finally {
-      t.emulator.setEvents({ scheduledMaintenance: [] });
+      for (const kind of EVENT_KINDS) t.emulator.clearEvent(kind);
     }
     assert.equal((await get("/latest/meta-data/events/recommendations/rebalance")).status, 404);
     assert.equal((await get("/latest/meta-data/events/maintenance/scheduled")).text, "[]");
