@@ -14,9 +14,24 @@ export interface DaemonProcess {
   stop(): Promise<number | null>;
 }
 
-/** Runs the built CLI on a free loopback port and resolves once it logs that it listens. */
-export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [CLI, "--host", "127.0.0.1", "--port", "0", ...args], {
+export interface DaemonOptions {
+  /** A command the CLI runs under, such as `ip netns exec <name>`. */
+  prefix?: readonly string[];
+  /** Replaces the default `--host 127.0.0.1 --port 0` (a free loopback port). */
+  listen?: readonly string[];
+  /** The command that is the CLI, such as an installed package's bin; by default node runs the built dist/cli.js. */
+  cli?: readonly string[];
+}
+
+/** Runs the built CLI (by default on a free loopback port) and resolves once it logs that it started. */
+export function startDaemon(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 15_000,
+  { prefix = [], listen = ["--host", "127.0.0.1", "--port", "0"], cli = [process.execPath, CLI] }: DaemonOptions = {},
+): Promise<DaemonProcess> {
+  const [command, ...commandArgs] = [...prefix, ...cli, ...listen, ...args];
+  const child = spawn(command!, commandArgs, {
     env: { PATH: process.env.PATH, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -70,9 +85,10 @@ export function run(
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs = 30_000,
+  cwd?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs });
+    const child = spawn(command, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

@@ -19,13 +19,26 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface MotoOptions {
+  /** A command moto runs under, such as `ip netns exec <name>`. */
+  prefix?: readonly string[];
+  /** Default: a port free in this namespace. */
+  port?: number;
+  /** Whether moto answers yet; default: a fetch from this process. */
+  reachable?: (url: string) => Promise<boolean>;
+}
+
 /**
  * Starts `moto_server` on loopback as a real STS peer. Resolves to a reason string when it cannot
  * run here; `requireMoto` turns that into a skip, or a failure under CI.
  */
-export async function startMoto(timeoutMs = 30_000): Promise<Moto | string> {
-  const port = await freePort();
-  const child: ChildProcess = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+export async function startMoto(
+  timeoutMs = 30_000,
+  { prefix = [], port, reachable = (url) => fetch(url).then(() => true, () => false) }: MotoOptions = {},
+): Promise<Moto | string> {
+  port ??= await freePort();
+  const [command, ...args] = [...prefix, "moto_server", "-H", "127.0.0.1", "-p", String(port)];
+  const child: ChildProcess = spawn(command!, args, { stdio: "ignore" });
   const exited = new Promise<string>((resolve) => {
     child.once("error", (error) => resolve(String(error)));
     child.once("exit", (code) => resolve(`moto_server exited with code ${code}`));
@@ -41,9 +54,8 @@ export async function startMoto(timeoutMs = 30_000): Promise<Moto | string> {
   while (Date.now() < deadline) {
     const outcome = await Promise.race([
       exited,
-      fetch(`${url}/moto-api/`).then(
-        () => "up",
-        () => new Promise<string>((resolve) => setTimeout(() => resolve("retry"), 100)),
+      reachable(`${url}/moto-api/`).then((up) =>
+        up ? "up" : new Promise<string>((resolve) => setTimeout(() => resolve("retry"), 100)),
       ),
     ]);
     if (outcome === "up") return { url, stop };
