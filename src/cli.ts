@@ -6,14 +6,16 @@ import { OPTIONS, envName } from "./config/options";
 import { Emulator } from "./emulator";
 import { createLogger, type Logger } from "./log";
 
-const SHUTDOWN_GRACE_MS = 5000;
+/** In-flight requests get this long; the promise is an exit within 5 s. */
+const SHUTDOWN_GRACE_MS = 4500;
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
 
 function parseArgs(argv: string[]): Record<string, unknown> {
   const parser = yargs(argv)
     .scriptName("imds-emulator")
     .usage("$0 [options]\n\nEmulates the EC2 Instance Metadata Service (IMDSv2) with rotated IAM role credentials.")
     .epilog(`Every option can also be set as ${envName("<NAME>")} (e.g. ${envName("role-arn")}) or as a key of the --config file.`)
-    .parserConfiguration({ "camel-case-expansion": false, "duplicate-arguments-array": false })
+    .parserConfiguration({ "camel-case-expansion": false })
     .strict()
     .exitProcess(false)
     .fail((message, error) => {
@@ -45,7 +47,7 @@ function handleSignals(emulator: Emulator, log: Logger): void {
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
       log.warn("shutdown-forced", { signal });
-      process.exit(1);
+      process.exit(128 + (SIGNAL_NUMBERS[signal] ?? 0));
     }
     stopping = true;
     log.info("shutdown", { signal });

@@ -11,6 +11,7 @@ import type { CredentialSource } from "./credentials/source";
 import { createStsSource, defaultRoleSessionName } from "./credentials/sts";
 import { createAdminApp, type AdminControls } from "./admin/app";
 import { Metrics } from "./admin/metrics";
+import { createRequestGuard, defaultAllowedCidrs } from "./imds/guards";
 import { createImdsHandler } from "./imds/handler";
 import { compileReplies, type ReplyTable } from "./imds/replies";
 import { createTokenAuthority } from "./imds/tokens";
@@ -58,6 +59,23 @@ function identitySignatures(signer: IdentitySigner): (document: string) => Ident
     pkcs7: signer.pkcs7(document),
     rsa2048: signer.rsa2048(document),
   });
+}
+
+/** Slow or idle clients cannot pin connections, and malformed requests get a status, never a crash. */
+function hardenedServer(handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger): Server {
+  const server = createServer(
+    { maxHeaderSize: 8192, headersTimeout: 5000, requestTimeout: 10_000, keepAliveTimeout: 5000, connectionsCheckingInterval: 1000 },
+    handler,
+  );
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (socket.writable && error.code !== "ECONNRESET") {
+      const status = error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      socket.end(`HTTP/1.1 ${status}\r\nServer: EC2ws\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    }
+    socket.destroy();
+    log.debug("client-error", { code: error.code });
+  });
+  return server;
 }
 
 function urlOf(address: string, port: number): string {
@@ -128,6 +146,12 @@ export class Emulator {
     this.replies = this.compile();
     this.refresher.onChange(() => this.rebuild());
     this.handler = createImdsHandler({
+      guard: createRequestGuard({
+        listenAddresses: config.hosts,
+        allowHosts: config.allowHosts,
+        allowCidrs: config.allowCidrs ?? defaultAllowedCidrs(config.hosts),
+        log: this.log,
+      }),
       httpTokens: config.httpTokens,
       httpEndpoint: config.httpEndpoint,
       tokens: createTokenAuthority(this.clock),
@@ -192,12 +216,20 @@ export class Emulator {
   async listen(): Promise<{ metadata: Listening[]; admin?: Listening }> {
     const metadata: Listening[] = [];
     for (const host of this.config.hosts) {
-      metadata.push(await this.open(createServer(this.handler), host, this.config.port, "listening"));
+      const server = hardenedServer(this.handler, this.log);
+      server.maxConnections = this.config.maxConnections;
+      metadata.push(await this.open(server, host, this.config.port, "listening"));
     }
     const { admin } = this.config;
     if (admin === undefined) return { metadata };
-    const app = createAdminApp(this.adminControls());
-    return { metadata, admin: await this.open(createServer(app), admin.host, admin.port, "admin-listening") };
+    const guard = createRequestGuard({
+      listenAddresses: [admin.host],
+      allowHosts: this.config.allowHosts,
+      allowCidrs: admin.token === undefined ? defaultAllowedCidrs([admin.host]) : ["0.0.0.0/0", "::/0"],
+      log: this.log,
+    });
+    const app = createAdminApp(this.adminControls(), { guard, token: admin.token });
+    return { metadata, admin: await this.open(hardenedServer(app, this.log), admin.host, admin.port, "admin-listening") };
   }
 
   adminControls(): AdminControls {

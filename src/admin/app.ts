@@ -1,4 +1,7 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import express, { type ErrorRequestHandler, type Express } from "express";
+import type { Reply } from "../imds/replies";
 import type { Health } from "../credentials/refresher";
 import { EVENT_KINDS, parseEventRequest, type EventKind, type InstanceEvents, type ScheduledEvent } from "../instance/events";
 import { ConfigError, duration, oneOf } from "../validation";
@@ -49,10 +52,34 @@ const errors: ErrorRequestHandler = (error, _req, res, next) => {
   res.status(status).json({ error: message });
 };
 
+export interface AdminSecurity {
+  /** The metadata port's refusals: callers, Host (DNS rebinding could reach a loopback admin), browsers. */
+  readonly guard?: (req: IncomingMessage) => Reply | undefined;
+  /** Required as `Authorization: Bearer <token>` when set. */
+  readonly token?: string;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  // Digests make the lengths equal, so the comparison's time says nothing about the token.
+  const digest = (text: string) => createHash("sha256").update(text).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
 /** The admin listener's routes. It runs on its own port, so nothing here is reachable through the metadata port. */
-export function createAdminApp(controls: AdminControls): Express {
+export function createAdminApp(controls: AdminControls, security: AdminSecurity = {}): Express {
   const app = express();
   app.disable("x-powered-by");
+  app.use((req, res, next) => {
+    const refusal = security.guard?.(req);
+    if (refusal !== undefined) return void res.status(refusal.status).type("text/plain").send(refusal.body);
+    if (security.token !== undefined) {
+      const header = req.headers.authorization ?? "";
+      if (!header.startsWith("Bearer ") || !sameSecret(header.slice(7), security.token)) {
+        return void res.status(401).set("WWW-Authenticate", "Bearer").json({ error: "a valid admin token is required" });
+      }
+    }
+    next();
+  });
   const json = express.json({ limit: "16kb", strict: true });
 
   app.get("/healthz", (_req, res) => {

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { parseRoleArn } from "../credentials/sts";
+import { parseCidr } from "../imds/guards";
 import type { HttpEndpoint, HttpTokens } from "../imds/handler";
 import {
   LIFECYCLE_STATES,
@@ -43,7 +44,11 @@ export interface Config {
   readonly tags: Readonly<Record<string, string>>;
   readonly metadata: Readonly<Record<string, string>>;
   readonly events: readonly ScheduledEvent[];
-  readonly admin?: { readonly host: string; readonly port: number };
+  readonly admin?: { readonly host: string; readonly port: number; readonly token?: string };
+  readonly allowHosts: readonly string[];
+  /** Undefined: loopback and the listen addresses' own networks, found when listening. */
+  readonly allowCidrs?: readonly string[];
+  readonly maxConnections: number;
   readonly logLevel: LogLevel;
 }
 
@@ -175,7 +180,9 @@ function readCli(cli: Record<string, unknown>, raw: Raw): void {
   for (const option of OPTIONS) {
     const value = cli[option.name];
     if (value === undefined) continue;
-    raw.set(option.name, { value: Array.isArray(value) ? value.map(String) : String(value), origin: `--${option.name}` });
+    // As on most command lines, a repeated single-value option takes its last value.
+    const values = (Array.isArray(value) ? value : [value]).map(String);
+    raw.set(option.name, { value: option.repeatable ? values : values.at(-1)!, origin: `--${option.name}` });
   }
 }
 
@@ -228,6 +235,10 @@ class Reader {
     if (isIP(value) === 0 && value !== "localhost") throw expected(this.origin(name), "an IPv4 or IPv6 address or localhost", value);
     return value;
   }
+}
+
+function isLoopback(address: string): boolean {
+  return address === "localhost" || address === "::1" || /^127\./.test(address);
 }
 
 function defaultsOf(): Raw {
@@ -304,6 +315,23 @@ export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessE
 
   const adminPort = read.integer("admin-port", 0, 65535);
   const adminHost = read.address("admin-host", read.text("admin-host")!);
+  const adminToken = read.text("admin-token");
+  if (adminToken !== undefined && adminToken.length < 16) {
+    throw expected(read.origin("admin-token"), "at least 16 characters", `${adminToken.length} characters`);
+  }
+  if (adminPort !== undefined && !isLoopback(adminHost) && adminToken === undefined) {
+    throw new ConfigError(`${read.origin("admin-host")}: ${adminHost} is not loopback; set --admin-token (IMDS_EMULATOR_ADMIN_TOKEN) too`);
+  }
+  const allowHosts = read.list("allow-host").map((name) => {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(name)) {
+      throw expected(read.origin("allow-host"), "a DNS name such as imds.local", name);
+    }
+    return name;
+  });
+  const allowCidrs = read.list("allow-cidr").map((cidr) => {
+    if (parseCidr(cidr) === undefined) throw expected(read.origin("allow-cidr"), "an address or network such as 10.0.0.0/8 or fd00::/8", cidr);
+    return cidr;
+  });
 
   const availabilityZone = read.matching("availability-zone", /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+[a-z]$/, "a zone such as us-east-1a");
   if (availabilityZone !== undefined && availabilityZone.slice(0, -1) !== region) {
@@ -350,7 +378,10 @@ export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessE
     tags: sections.tags,
     metadata: sections.metadata,
     events: scheduledEvents(read),
-    admin: adminPort === undefined ? undefined : { host: adminHost, port: adminPort },
+    admin: adminPort === undefined ? undefined : { host: adminHost, port: adminPort, token: adminToken },
+    allowHosts,
+    allowCidrs: allowCidrs.length === 0 ? undefined : allowCidrs,
+    maxConnections: read.integer("max-connections", 1, 65535)!,
     logLevel: read.choice("log-level", choicesOf("log-level") as LogLevel[])!,
   };
 }

@@ -43,8 +43,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "maintenance-after", description: "Schedule a maintenance event after this long (it starts a day later)" },
   { name: "maintenance-code", description: "Code of the maintenance event", default: "system-reboot", choices: ["instance-reboot", "system-reboot", "system-maintenance", "instance-retirement", "instance-stop"] },
   { name: "target-lifecycle-state", description: "Auto Scaling target lifecycle state, now (InService) or later (Terminated@60s); repeatable", repeatable: true },
+  { name: "allow-host", description: "Also answer requests whose Host is this name (DNS names are refused otherwise); repeatable", repeatable: true },
+  { name: "allow-cidr", description: "Answer only callers in these networks; repeatable (default: loopback and the networks of the listen addresses)", repeatable: true },
+  { name: "max-connections", description: "Most connections open at once on each metadata listener", default: 1024 },
   { name: "admin-port", description: "Port of the loopback admin listener (health, metrics); off when unset" },
-  { name: "admin-host", description: "Address of the admin listener", default: "127.0.0.1" },
+  { name: "admin-host", description: "Address of the admin listener; off loopback it needs --admin-token", default: "127.0.0.1" },
+  { name: "admin-token", description: "Bearer token the admin listener requires (prefer the environment variable: arguments show in ps)" },
   { name: "log-level", description: "Least level logged", default: "info", choices: ["debug", "info", "warn", "error"] },
 ];
 

@@ -25,6 +25,8 @@ export interface ImdsHandlerOptions {
   /** Read at every request, so a rotation swaps the whole table at once. */
   readonly replies: () => ReplyTable;
   readonly onOutcome?: (outcome: RequestOutcome) => void;
+  /** Refusals that come before anything else (see guards.ts). */
+  readonly guard?: (req: IncomingMessage) => Reply | undefined;
 }
 
 const ERRORS = {
@@ -40,7 +42,14 @@ const ERRORS = {
   tokenMethod: textReply(405, "405 - Method Not Allowed: use PUT for /latest/api/token"),
   readMethod: textReply(405, "405 - Method Not Allowed: metadata is read with GET or HEAD"),
   notFound: textReply(404, "404 - Not Found"),
+  body: textReply(413, "413 - Payload Too Large: the metadata service accepts no request body"),
 };
+
+/** No metadata request has a body; refusing one also keeps a client from streaming into the port. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
 
 function pathClassOf(key: string): PathClass {
   if (key.startsWith("/latest/meta-data/iam/security-credentials")) return "credentials";
@@ -51,6 +60,8 @@ function pathClassOf(key: string): PathClass {
 }
 
 function send(req: IncomingMessage, res: ServerResponse, reply: Reply, extra?: Record<string, string>): void {
+  // An unread body would be parsed as the next request: close the connection instead.
+  if (reply === ERRORS.body) res.shouldKeepAlive = false;
   res.writeHead(reply.status, {
     Server: "EC2ws",
     "Content-Type": reply.contentType,
@@ -62,13 +73,18 @@ function send(req: IncomingMessage, res: ServerResponse, reply: Reply, extra?: R
 
 /** The metadata port: guards in EC2's order, then one lookup in the ready replies. Never awaits anything. */
 export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { tokens, onOutcome } = options;
+  const { tokens, onOutcome, guard } = options;
   const tokenRequired = options.httpTokens === "required";
   const report = (pathClass: PathClass, status: number, tokenless: boolean) =>
     onOutcome?.({ pathClass, status, tokenless });
 
   return (req, res) => {
     const resolved = resolvePath(req.url ?? "/");
+    const refusal = guard?.(req) ?? (hasBody(req) ? ERRORS.body : undefined);
+    if (refusal !== undefined) {
+      send(req, res, refusal);
+      return report(resolved.kind === "token" ? "token" : pathClassOf(resolved.key), refusal.status, false);
+    }
     if (options.httpEndpoint === "disabled") {
       send(req, res, ERRORS.disabled);
       return report(resolved.kind === "token" ? "token" : pathClassOf(resolved.key), 403, false);

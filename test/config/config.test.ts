@@ -136,3 +136,9 @@ test("an instance description file: identity values, inline user data and more i
   );
   fails(() => resolveConfig({}, {}, { path: "i.yaml", data: { "user-data": "x".repeat(16385) } }), /^i\.yaml: user-data: expected at most 16384 bytes/);
 });
+
+test("on the command line a repeatable option keeps every value, a single-value option its last", () => {
+  const config = resolveConfig({ host: ["169.254.169.254", "fd00:ec2::254"], port: ["80", "81"] }, {});
+  assert.deepEqual(config.hosts, ["169.254.169.254", "fd00:ec2::254"]);
+  assert.equal(config.port, 81);
+});
