@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { systemClock, type Clock } from "./clock";
-import { checkTag, ConfigError, MAX_USER_DATA_BYTES, type Config } from "./config/config";
+import { checkTag, ConfigError, MAX_USER_DATA_BYTES, type Config, type ContainerCredentialsSettings } from "./config/config";
+import { containerCredentialsReply, createContainerHandler } from "./container/handler";
 import { createMockSource } from "./credentials/mock";
 import { Refresher, type Health } from "./credentials/refresher";
 import type { CredentialSource } from "./credentials/source";
@@ -13,7 +14,7 @@ import { createAdminApp, type AdminControls } from "./admin/app";
 import { Metrics } from "./admin/metrics";
 import { createRequestGuard, defaultAllowedCidrs } from "./imds/guards";
 import { createImdsHandler } from "./imds/handler";
-import { compileReplies, type ReplyTable } from "./imds/replies";
+import { compileReplies, type Reply, type ReplyTable } from "./imds/replies";
 import { createTokenAuthority } from "./imds/tokens";
 import { EventBoard, type EventKind, type ScheduledEvent } from "./instance/events";
 import { describeInstance, seededHex, type Instance } from "./instance/instance";
@@ -82,18 +83,28 @@ function urlOf(address: string, port: number): string {
   return `http://${address.includes(":") ? `[${address}]` : address}:${port}`;
 }
 
+async function readOptionFile(option: string, path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new ConfigError(`--${option}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+}
+
 async function readUserData(path: string | undefined): Promise<Buffer | undefined> {
   if (path === undefined) return undefined;
-  let data: Buffer;
-  try {
-    data = await readFile(path);
-  } catch (error) {
-    throw new ConfigError(`--user-data-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
+  const data = await readOptionFile("user-data-file", path);
   if (data.length > MAX_USER_DATA_BYTES) {
     throw new ConfigError(`--user-data-file: ${path} has ${data.length} bytes; EC2 allows at most ${MAX_USER_DATA_BYTES}`);
   }
   return data;
+}
+
+async function readContainerToken(settings: ContainerCredentialsSettings): Promise<string> {
+  if (settings.tokenFile === undefined) return settings.token!;
+  const token = (await readOptionFile("container-auth-token-file", settings.tokenFile)).toString("utf8").trim();
+  if (token === "") throw new ConfigError(`--container-auth-token-file: ${settings.tokenFile} is empty`);
+  return token;
 }
 
 /**
@@ -107,9 +118,13 @@ export class Emulator {
   readonly metrics: Metrics;
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   private replies: ReplyTable;
+  private readonly guard: (req: IncomingMessage) => Reply | undefined;
+  private container: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  private containerReply: Reply = containerCredentialsReply(undefined, "", "starting");
   readonly events: EventBoard;
   private userData: Buffer | undefined;
   private readonly tags: Map<string, string>;
+  private readonly overrides: Map<string, string>;
   private signer: IdentitySigner | undefined;
   private readonly publicKey: string;
   private readonly servers: Server[] = [];
@@ -141,28 +156,43 @@ export class Emulator {
     });
     this.metrics = new Metrics(source.kind, this.refresher, this.clock);
     this.tags = new Map(Object.entries(config.tags));
+    this.overrides = new Map(Object.entries(config.metadata));
     this.userData = config.userData;
     this.events = new EventBoard(this.clock, () => `instance-event-0${randomBytes(8).toString("hex")}`, () => this.rebuild());
     this.replies = this.compile();
     this.refresher.onChange(() => this.rebuild());
-    this.handler = createImdsHandler({
-      guard: createRequestGuard({
-        listenAddresses: config.hosts,
-        allowHosts: config.allowHosts,
-        allowCidrs: config.allowCidrs ?? defaultAllowedCidrs(config.hosts),
-        log: this.log,
-      }),
+    this.guard = createRequestGuard({
+      listenAddresses: config.hosts,
+      allowHosts: config.allowHosts,
+      allowCidrs: config.allowCidrs ?? defaultAllowedCidrs(config.hosts),
+      log: this.log,
+    });
+    const imds = createImdsHandler({
+      guard: this.guard,
       httpTokens: config.httpTokens,
       httpEndpoint: config.httpEndpoint,
       tokens: createTokenAuthority(this.clock),
       replies: () => this.replies,
       onOutcome: this.metrics.onOutcome,
     });
+    const containerPath = config.containerCredentials?.path;
+    this.handler =
+      containerPath === undefined
+        ? imds
+        : (req, res) => (req.url === containerPath && this.container !== undefined ? this.container(req, res) : imds(req, res));
   }
 
   /** Reads the user data and fetches the first credentials, so the port never answers without them. */
   async prepare(): Promise<void> {
     this.userData ??= await readUserData(this.config.userDataFile);
+    const container = this.config.containerCredentials;
+    if (container !== undefined) {
+      this.container = createContainerHandler({
+        token: await readContainerToken(container),
+        guard: this.guard,
+        reply: () => this.containerReply,
+      });
+    }
     const [keys] = await Promise.all([generateSigningKeys(), this.refresher.start()]);
     this.signer = createIdentitySigner({ commonName: "imds-emulator instance identity", now: this.clock.now(), keys });
     for (const event of this.config.events) this.scheduleEvent(event);
@@ -189,6 +219,23 @@ export class Emulator {
   /** False when there was no such tag. */
   removeTag(key: string): boolean {
     const removed = this.tags.delete(key);
+    this.rebuild();
+    return removed;
+  }
+
+  /** Sets or adds any path below `meta-data/`, as the config file's `metadata` does. */
+  setMetadata(path: string, value: string): void {
+    const key = path.replace(/^\/+|\/+$/g, "");
+    if (!/^[\w\-.:@=+,]+(\/[\w\-.:@=+,]+)*$/.test(key)) {
+      throw new ConfigError(`metadata: expected a path below meta-data/ such as placement/group-name, got ${JSON.stringify(path)}`);
+    }
+    this.overrides.set(key, value);
+    this.rebuild();
+  }
+
+  /** Takes back a path set with setMetadata or the config file; false when there was none. */
+  removeMetadata(path: string): boolean {
+    const removed = this.overrides.delete(path.replace(/^\/+|\/+$/g, ""));
     this.rebuild();
     return removed;
   }
@@ -243,6 +290,8 @@ export class Emulator {
       setTag: (key, value) => this.setTag(key, value),
       removeTag: (key) => this.removeTag(key),
       setUserData: (data) => this.setUserData(data),
+      setMetadata: (path, value) => this.setMetadata(path, value),
+      removeMetadata: (path) => this.removeMetadata(path),
       rotateCredentials: () => this.rotateCredentials(),
       identityCertificate: () => this.identityCertificate(),
     };
@@ -289,7 +338,7 @@ export class Emulator {
         events: this.events.current(),
         userData: this.userData,
         tags: this.config.instanceMetadataTags ? Object.fromEntries(this.tags) : undefined,
-        overrides: this.config.metadata,
+        overrides: Object.fromEntries(this.overrides),
         sign: this.signer && identitySignatures(this.signer),
       }),
     );
@@ -297,5 +346,10 @@ export class Emulator {
 
   private rebuild(): void {
     this.replies = this.compile();
+    this.containerReply = containerCredentialsReply(
+      this.refresher.current(),
+      this.instance.accountId,
+      this.refresher.health().reason ?? "the credential source has not answered yet",
+    );
   }
 }

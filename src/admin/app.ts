@@ -18,6 +18,8 @@ export interface AdminControls {
   setTag(key: string, value: string): void;
   removeTag(key: string): boolean;
   setUserData(data: Buffer | undefined): void;
+  setMetadata(path: string, value: string): void;
+  removeMetadata(path: string): boolean;
   rotateCredentials(): Promise<Health>;
   identityCertificate(): string | undefined;
 }
@@ -111,6 +113,15 @@ export function createAdminApp(controls: AdminControls, security: AdminSecurity 
   });
   app.delete("/admin/tags/:key", (req, res) => {
     res.status(controls.removeTag(req.params.key) ? 204 : 404).end();
+  });
+
+  const metadataPath = (params: Record<string, string | string[]>) => ([] as string[]).concat(params.path ?? []).join("/");
+  app.put("/admin/metadata/*path", express.text({ type: () => true, limit: "16kb" }), (req, res) => {
+    controls.setMetadata(metadataPath(req.params), typeof req.body === "string" ? req.body : "");
+    res.status(204).end();
+  });
+  app.delete("/admin/metadata/*path", (req, res) => {
+    res.status(controls.removeMetadata(metadataPath(req.params)) ? 204 : 404).end();
   });
 
   app.put("/admin/user-data", express.raw({ type: () => true, limit: MAX_USER_DATA_BODY }), (req, res) => {

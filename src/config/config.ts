@@ -49,7 +49,15 @@ export interface Config {
   /** Undefined: loopback and the listen addresses' own networks, found when listening. */
   readonly allowCidrs?: readonly string[];
   readonly maxConnections: number;
+  readonly containerCredentials?: ContainerCredentialsSettings;
   readonly logLevel: LogLevel;
+}
+
+/** The ECS-style endpoint: its path on the metadata port, and the token (or the file holding it). */
+export interface ContainerCredentialsSettings {
+  readonly path: string;
+  readonly token?: string;
+  readonly tokenFile?: string;
 }
 
 /** A config file's content, already parsed; `path` names it in error messages. */
@@ -351,6 +359,20 @@ export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessE
     secondaryInterfaces: sections.secondaryInterfaces,
   };
 
+  const containerPath = read.matching(
+    "container-credentials-path",
+    /^\/(?!latest(\/|$)|[0-9]{4}-[0-9]{2}-[0-9]{2}(\/|$)|1\.0(\/|$))[\w\-.~/]+$/,
+    "a path such as /container-credentials that is not part of the metadata tree",
+  );
+  const containerToken = read.text("container-auth-token");
+  const containerTokenFile = read.text("container-auth-token-file");
+  if (containerPath !== undefined && (containerToken === undefined) === (containerTokenFile === undefined)) {
+    throw new ConfigError(`${read.origin("container-credentials-path")}: give exactly one of --container-auth-token and --container-auth-token-file`);
+  }
+  if (containerPath === undefined && (containerToken ?? containerTokenFile) !== undefined) {
+    throw new ConfigError(`${read.origin(containerToken === undefined ? "container-auth-token-file" : "container-auth-token")}: only meaningful with --container-credentials-path`);
+  }
+
   const userDataFile = read.text("user-data-file");
   if (userDataFile !== undefined && sections.userData !== undefined) {
     throw new ConfigError(`${file!.path}: user-data and ${read.origin("user-data-file")} both give user data; keep one`);
@@ -382,6 +404,8 @@ export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessE
     allowHosts,
     allowCidrs: allowCidrs.length === 0 ? undefined : allowCidrs,
     maxConnections: read.integer("max-connections", 1, 65535)!,
+    containerCredentials:
+      containerPath === undefined ? undefined : { path: containerPath, token: containerToken, tokenFile: containerTokenFile },
     logLevel: read.choice("log-level", choicesOf("log-level") as LogLevel[])!,
   };
 }

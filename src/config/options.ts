@@ -10,7 +10,7 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
 }
 
-export const OPTIONS: readonly OptionSpec[] = [
+const DEFINITIONS = [
   { name: "config", description: "Config file (JSON or YAML): any option below, plus `metadata`, `tags`" },
   { name: "host", description: "Address to listen on; repeat for more (IPv6 literals such as fd00:ec2::254 work)", default: "127.0.0.1", repeatable: true },
   { name: "port", description: "Port of the metadata service", default: 1338 },
@@ -46,11 +46,19 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "allow-host", description: "Also answer requests whose Host is this name (DNS names are refused otherwise); repeatable", repeatable: true },
   { name: "allow-cidr", description: "Answer only callers in these networks; repeatable (default: loopback and the networks of the listen addresses)", repeatable: true },
   { name: "max-connections", description: "Most connections open at once on each metadata listener", default: 1024 },
+  { name: "container-credentials-path", description: "Also serve ECS-style container credentials at this path of the metadata port (for AWS_CONTAINER_CREDENTIALS_FULL_URI)" },
+  { name: "container-auth-token", description: "The Authorization value container-credential clients must send (prefer the environment variable)" },
+  { name: "container-auth-token-file", description: "File holding that Authorization value (AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)" },
   { name: "admin-port", description: "Port of the loopback admin listener (health, metrics); off when unset" },
   { name: "admin-host", description: "Address of the admin listener; off loopback it needs --admin-token", default: "127.0.0.1" },
   { name: "admin-token", description: "Bearer token the admin listener requires (prefer the environment variable: arguments show in ps)" },
   { name: "log-level", description: "Least level logged", default: "info", choices: ["debug", "info", "warn", "error"] },
-];
+] as const satisfies readonly OptionSpec[];
+
+export const OPTIONS: readonly OptionSpec[] = DEFINITIONS;
+
+/** The options' names, as typed keys for the library API. */
+export type OptionName = (typeof DEFINITIONS)[number]["name"];
 
 export const ENV_PREFIX = "IMDS_EMULATOR_";
 

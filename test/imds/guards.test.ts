@@ -4,9 +4,8 @@ import { after, before, describe, test } from "node:test";
 import { createCallerCheck, createHostCheck, defaultAllowedCidrs, hostOf, parseCidr } from "../../src/imds/guards";
 import { createTokenAuthority } from "../../src/imds/tokens";
 import { resolveConfig, ConfigError } from "../../src/config/config";
-import { Emulator } from "../../src/emulator";
+import { startEmulator, type RunningEmulator } from "../../src/index";
 import { createLogger } from "../../src/log";
-import { FakeClock } from "../support/fake-clock";
 import { testEmulator } from "../support/emulator";
 
 const TOKEN = "X-aws-ec2-metadata-token";
@@ -125,14 +124,13 @@ function exchange(port: number, request: string | Buffer): Promise<string> {
 }
 
 describe("resource limits on the real listener", () => {
-  let emulator: Emulator;
+  let imds: RunningEmulator;
   let port: number;
   before(async () => {
-    emulator = new Emulator(resolveConfig({ port: "0", "max-connections": "1200" }, {}), { seed: "limits" });
-    await emulator.prepare();
-    port = (await emulator.listen()).metadata[0]!.port;
+    imds = await startEmulator({ maxConnections: 1200 });
+    port = Number(new URL(imds.url).port);
   });
-  after(() => emulator.stop());
+  after(() => imds.stop());
 
   test("too many headers: 431; headers too large: 431", async () => {
     const many = Array.from({ length: 80 }, (_, i) => `X-H${i}: v`).join("\r\n");
@@ -190,19 +188,18 @@ describe("the admin listener's own guard", () => {
 
   test("with a token: none or a wrong one is 401, the right one passes; Host and browsers are checked too", async () => {
     const token = "s3cret-admin-token-0123456789";
-    const emulator = new Emulator(resolveConfig({ port: "0", "admin-port": "0", "admin-token": token }, {}), { seed: "admin", clock: new FakeClock(Date.now()) });
-    await emulator.prepare();
-    const { admin } = await emulator.listen();
+    const imds = await startEmulator({ adminPort: 0, adminToken: token });
+    const adminPort = Number(new URL(imds.adminUrl!).port);
     try {
-      const url = `${admin!.url}/healthz`;
+      const url = `${imds.adminUrl}/healthz`;
       assert.equal((await fetch(url)).status, 401);
       assert.equal((await fetch(url, { headers: { Authorization: "Bearer wrong-token-but-long-enough" } })).status, 401);
       assert.equal((await fetch(url, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
       assert.equal((await fetch(url, { headers: { Authorization: `Bearer ${token}`, Origin: "http://attacker.example" } })).status, 403);
-      const rebound = await exchange(admin!.port, `POST /admin/credentials/rotate HTTP/1.1\r\nHost: attacker.example\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+      const rebound = await exchange(adminPort, `POST /admin/credentials/rotate HTTP/1.1\r\nHost: attacker.example\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
       assert.match(rebound, /^HTTP\/1\.1 403 /);
     } finally {
-      await emulator.stop();
+      await imds.stop();
     }
   });
 });

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { fromInstanceMetadata } from "@aws-sdk/credential-providers";
+import { ConfigError, startEmulator, type RunningEmulator } from "../../src/index";
+
+const TOKEN = "X-aws-ec2-metadata-token";
+
+async function imdsGet(imds: RunningEmulator, path: string): Promise<{ status: number; text: string }> {
+  const token = await (await fetch(`${imds.url}/latest/api/token`, { method: "PUT", headers: { "X-aws-ec2-metadata-token-ttl-seconds": "60" } })).text();
+  const response = await fetch(`${imds.url}${path}`, { headers: { [TOKEN]: token } });
+  return { status: response.status, text: await response.text() };
+}
+
+describe("startEmulator()", () => {
+  let imds: RunningEmulator;
+  before(async () => {
+    imds = await startEmulator({
+      roleName: "lib-role",
+      httpTokens: "required",
+      region: "eu-central-1",
+      instanceMetadataTags: "enabled",
+      tags: { Name: "from-a-test" },
+      metadata: { "placement/group-name": "g1" },
+      userData: "#!/bin/sh\n",
+    });
+  });
+  after(() => imds.stop());
+
+  test("starts on a free loopback port and gives the env vars an unmodified SDK needs", async () => {
+    assert.match(imds.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.deepEqual(imds.env, {
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: "IPv4",
+      AWS_EC2_METADATA_DISABLED: "false",
+    });
+    Object.assign(process.env, imds.env);
+    const credentials = await fromInstanceMetadata({ timeout: 1000 })();
+    assert.equal(credentials.accessKeyId, imds.credentials()!.accessKeyId);
+    assert.equal(imds.instance.region, "eu-central-1");
+  });
+
+  test("options reach the tree: tags, metadata, user data", async () => {
+    assert.equal((await imdsGet(imds, "/latest/meta-data/tags/instance/Name")).text, "from-a-test");
+    assert.equal((await imdsGet(imds, "/latest/meta-data/placement/group-name")).text, "g1");
+    assert.equal((await imdsGet(imds, "/latest/user-data")).text, "#!/bin/sh\n");
+  });
+
+  test("rotate credentials, change metadata, trigger events", async () => {
+    const before = imds.credentials()!.accessKeyId;
+    assert.equal((await imds.rotateCredentials()).status, "healthy");
+    assert.notEqual(imds.credentials()!.accessKeyId, before);
+
+    imds.setMetadata("instance-type", "m5.24xlarge");
+    assert.equal((await imdsGet(imds, "/latest/meta-data/instance-type")).text, "m5.24xlarge");
+    assert.equal(imds.removeMetadata("instance-type"), true);
+    assert.equal((await imdsGet(imds, "/latest/meta-data/instance-type")).text, "t3.micro");
+
+    imds.setTag("Team", "qa");
+    assert.equal((await imdsGet(imds, "/latest/meta-data/tags/instance/Team")).text, "qa");
+    imds.setUserData(undefined);
+    assert.equal((await imdsGet(imds, "/latest/user-data")).status, 404);
+
+    imds.triggerEvent("spot-interruption", { action: "hibernate" });
+    assert.equal(JSON.parse((await imdsGet(imds, "/latest/meta-data/spot/instance-action")).text).action, "hibernate");
+    imds.clearEvent("spot-interruption");
+    assert.equal((await imdsGet(imds, "/latest/meta-data/spot/instance-action")).status, 404);
+    assert.throws(() => imds.triggerEvent("spot-interruption", { action: "explode" }), ConfigError);
+  });
+
+  test("a bad option is a ConfigError naming it", async () => {
+    await assert.rejects(startEmulator({ httpTokens: "maybe" }), (error: unknown) =>
+      error instanceof ConfigError && /http-tokens: expected one of optional, required/.test(error.message));
+  });
+});
