@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ConfigError, resolveConfig } from "../../src/config/config";
 import { loadConfigFile } from "../../src/config/file";
+import { tempDir } from "../support/tmp";
 
 const fails = (fn: () => unknown, pattern: RegExp) =>
   assert.throws(fn, (error: unknown) => error instanceof ConfigError && pattern.test(error.message));
@@ -68,7 +68,7 @@ test("--role-arn selects STS and gives the role name and account id", () => {
 });
 
 test("config files: YAML and JSON, with metadata overrides and tags; errors name the file and the key", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "imds-config-"));
+  const dir = tempDir("imds-config-");
   const yamlPath = join(dir, "instance.yaml");
   await writeFile(yamlPath, "region: eu-central-1\nhost: [127.0.0.1, '::1']\nmetadata:\n  instance-type: m5.large\n  custom/path: 42\ntags:\n  Name: dev\n");
   const config = resolveConfig({}, {}, await loadConfigFile(yamlPath));

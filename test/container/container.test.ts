@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fromContainerMetadata } from "@aws-sdk/credential-providers";
 import { ConfigError, resolveConfig } from "../../src/config/config";
 import { startEmulator, type RunningEmulator } from "../../src/index";
 import { run } from "../support/daemon";
+import { tempDir } from "../support/tmp";
 
 const PATH = "/container-credentials";
 const AUTH = "container-auth-0123456789";
@@ -33,7 +33,7 @@ describe("the container credentials endpoint", () => {
   });
 
   test("botocore's default chain uses it (container-role), with the token from a file", async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), "imds-ecs-"));
+    const dir = tempDir("imds-ecs-");
     await writeFile(join(dir, "token"), AUTH);
     const result = await run("python3", ["-c", BOTOCORE_CONTAINER], {
       PATH: process.env.PATH,

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cleanClientEnv, run, startDaemon, type DaemonProcess } from "../support/daemon";
 import { requireMoto, startMoto, type Moto } from "../support/moto";
+import { tempDir } from "../support/tmp";
 
 const ACCOUNT = "123456789012";
 const SOURCE_ENV = { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" };
@@ -68,7 +68,7 @@ describe("the STS source against moto_server as a real STS", () => {
 
   test("AssumeRoleWithWebIdentity: the token file is read at each refresh, no source credentials needed", async (t) => {
     if (!requireMoto(moto, t)) return;
-    const dir = await mkdtemp(join(tmpdir(), "imds-oidc-"));
+    const dir = tempDir("imds-oidc-");
     const tokenFile = join(dir, "token");
     await writeFile(tokenFile, "header.payload.signature\n");
     const daemon = await startDaemon([
@@ -128,7 +128,7 @@ describe("the daemon never asks an instance metadata service for its own source 
     });
     await new Promise<void>((resolve) => trap.listen(0, "127.0.0.1", resolve));
     const trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
-    const home = await mkdtemp(join(tmpdir(), "imds-nohome-"));
+    const home = tempDir("imds-nohome-");
     const daemon = await startDaemon(
       ["--role-arn", `arn:aws:iam::${ACCOUNT}:role/lonely`, "--sts-endpoint", "http://127.0.0.1:9", "--admin-port", "0"],
       {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { EVENT_KINDS } from "../../src/instance/events";
 import { testEmulator, type TestEmulator } from "../support/emulator";
+import { tempDir } from "../support/tmp";
 
 const TTL = "X-aws-ec2-metadata-token-ttl-seconds";
 const TOKEN = "X-aws-ec2-metadata-token";
@@ -247,10 +248,9 @@ describe("tree, listings and content", () => {
 
 describe("user data", () => {
   test("user-data is raw bytes as application/octet-stream, listed under /latest/", async (context) => {
-    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { writeFile } = await import("node:fs/promises");
     const { join } = await import("node:path");
-    const { tmpdir } = await import("node:os");
-    const dir = await mkdtemp(join(tmpdir(), "imds-ud-"));
+    const dir = tempDir("imds-ud-");
     const bytes = Buffer.from([0x23, 0x21, 0x00, 0xff, 0x0a, 0x0d]);
     await writeFile(join(dir, "ud"), bytes);
     const t = await testEmulator({ "user-data-file": join(dir, "ud") });

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tempDir } from "./tmp";
 
 export const CLI = join(__dirname, "..", "..", "..", "dist", "cli.js");
 
@@ -100,7 +99,7 @@ export function run(
 
 /** A client environment with no AWS configuration of its own: credentials can come only from the emulator. */
 export async function cleanClientEnv(endpoint: string, extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
-  const home = await mkdtemp(join(tmpdir(), "imds-home-"));
+  const home = tempDir("imds-home-");
   return {
     PATH: process.env.PATH,
     HOME: home,
