@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { hostname as osHostname } from "node:os";
 import { systemClock, type Clock } from "./clock";
-import { checkTag, ConfigError, MAX_USER_DATA_BYTES, type Config, type ContainerCredentialsSettings } from "./config/config";
+import { checkTag, ConfigError, MAX_USER_DATA_BYTES, type Config } from "./config/config";
+import { readContainerToken, readUserData } from "./config/file";
 import { containerCredentialsReply, createContainerHandler } from "./container/handler";
 import { createMockSource } from "./credentials/mock";
 import { Refresher, type Health } from "./credentials/refresher";
@@ -21,6 +20,7 @@ import { describeInstance, seededHex, type Instance } from "./instance/instance"
 import { openSshPublicKey } from "./instance/public-key";
 import { createIdentitySigner, generateSigningKeys, type IdentitySigner } from "./instance/signing";
 import { buildTree, type IdentitySignatures, type Role } from "./instance/tree";
+import { close, hardenedServer, listen, type Listening } from "./listeners";
 import { silentLogger, type Logger } from "./log";
 
 export interface EmulatorDeps {
@@ -31,12 +31,6 @@ export interface EmulatorDeps {
   /** Replaces the source the config selects (tests). */
   readonly source?: CredentialSource;
   readonly backoffRandom?: () => number;
-}
-
-export interface Listening {
-  readonly address: string;
-  readonly port: number;
-  readonly url: string;
 }
 
 function selectSource(config: Config, instance: Instance, clock: Clock): CredentialSource {
@@ -60,51 +54,6 @@ function identitySignatures(signer: IdentitySigner): (document: string) => Ident
     pkcs7: signer.pkcs7(document),
     rsa2048: signer.rsa2048(document),
   });
-}
-
-/** Slow or idle clients cannot pin connections, and malformed requests get a status, never a crash. */
-function hardenedServer(handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger): Server {
-  const server = createServer(
-    { maxHeaderSize: 8192, headersTimeout: 5000, requestTimeout: 10_000, keepAliveTimeout: 5000, connectionsCheckingInterval: 1000 },
-    handler,
-  );
-  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-    if (socket.writable && error.code !== "ECONNRESET") {
-      const status = error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
-      socket.end(`HTTP/1.1 ${status}\r\nServer: EC2ws\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
-    }
-    socket.destroy();
-    log.debug("client-error", { code: error.code });
-  });
-  return server;
-}
-
-function urlOf(address: string, port: number): string {
-  return `http://${address.includes(":") ? `[${address}]` : address}:${port}`;
-}
-
-async function readOptionFile(option: string, path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new ConfigError(`--${option}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
-}
-
-async function readUserData(path: string | undefined): Promise<Buffer | undefined> {
-  if (path === undefined) return undefined;
-  const data = await readOptionFile("user-data-file", path);
-  if (data.length > MAX_USER_DATA_BYTES) {
-    throw new ConfigError(`--user-data-file: ${path} has ${data.length} bytes; EC2 allows at most ${MAX_USER_DATA_BYTES}`);
-  }
-  return data;
-}
-
-async function readContainerToken(settings: ContainerCredentialsSettings): Promise<string> {
-  if (settings.tokenFile === undefined) return settings.token!;
-  const token = (await readOptionFile("container-auth-token-file", settings.tokenFile)).toString("utf8").trim();
-  if (token === "") throw new ConfigError(`--container-auth-token-file: ${settings.tokenFile} is empty`);
-  return token;
 }
 
 /**
@@ -298,32 +247,16 @@ export class Emulator {
   }
 
   private async open(server: Server, host: string, port: number, event: string): Promise<Listening> {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    const listening = await listen(server, host, port);
     this.servers.push(server);
-    const address = server.address() as AddressInfo;
-    const listening = { address: address.address, port: address.port, url: urlOf(address.address, address.port) };
-    this.log.info(event, listening);
+    this.log.info(event, { ...listening });
     return listening;
   }
 
   async stop(): Promise<void> {
     this.refresher.stop();
     this.events.stop();
-    await Promise.all(
-      this.servers.map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeIdleConnections();
-          }),
-      ),
-    );
+    await Promise.all(this.servers.map(close));
     this.servers.length = 0;
   }
 

@@ -1,7 +1,7 @@
 /** Structured logging: one JSON object a line, one line an event. Secrets never go in `fields`. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 

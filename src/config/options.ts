@@ -1,3 +1,6 @@
+import { MAINTENANCE_CODES, SPOT_ACTIONS } from "../instance/events";
+import { LOG_LEVELS } from "../log";
+
 /**
  * Every option of the daemon, once: the CLI, `IMDS_EMULATOR_<NAME>` variables, config file keys,
  * `--help` and the README table all come from this list.
@@ -38,10 +41,10 @@ const DEFINITIONS = [
   { name: "instance-metadata-tags", description: "Serve tags/instance/ (enabled) or not (disabled)", default: "disabled", choices: ["enabled", "disabled"] },
   { name: "user-data-file", description: "File served as user-data (at most 16 KiB)" },
   { name: "spot-interruption-after", description: "Issue a spot interruption notice after this long (30s, 2m, 1h)" },
-  { name: "spot-action", description: "Action of the spot interruption", default: "terminate", choices: ["stop", "terminate", "hibernate"] },
+  { name: "spot-action", description: "Action of the spot interruption", default: "terminate", choices: SPOT_ACTIONS },
   { name: "rebalance-after", description: "Issue a rebalance recommendation after this long" },
   { name: "maintenance-after", description: "Schedule a maintenance event after this long (it starts a day later)" },
-  { name: "maintenance-code", description: "Code of the maintenance event", default: "system-reboot", choices: ["instance-reboot", "system-reboot", "system-maintenance", "instance-retirement", "instance-stop"] },
+  { name: "maintenance-code", description: "Code of the maintenance event", default: "system-reboot", choices: MAINTENANCE_CODES },
   { name: "target-lifecycle-state", description: "Auto Scaling target lifecycle state, now (InService) or later (Terminated@60s); repeatable", repeatable: true },
   { name: "allow-host", description: "Also answer requests whose Host is this name (DNS names are refused otherwise); repeatable", repeatable: true },
   { name: "allow-cidr", description: "Answer only callers in these networks; repeatable (default: loopback and the networks of the listen addresses)", repeatable: true },
@@ -52,7 +55,7 @@ const DEFINITIONS = [
   { name: "admin-port", description: "Port of the loopback admin listener (health, metrics); off when unset" },
   { name: "admin-host", description: "Address of the admin listener; off loopback it needs --admin-token", default: "127.0.0.1" },
   { name: "admin-token", description: "Bearer token the admin listener requires (prefer the environment variable: arguments show in ps)" },
-  { name: "log-level", description: "Least level logged", default: "info", choices: ["debug", "info", "warn", "error"] },
+  { name: "log-level", description: "Least level logged", default: "info", choices: LOG_LEVELS },
 ] as const satisfies readonly OptionSpec[];
 
 export const OPTIONS: readonly OptionSpec[] = DEFINITIONS;
