@@ -3,6 +3,13 @@ import type { Clock } from "../clock";
 import type { AttemptReport, Refresher } from "../credentials/refresher";
 import type { RequestOutcome } from "../imds/handler";
 
+interface RequestCell {
+  readonly pathClass: string;
+  readonly status: string;
+  count: number;
+  reported: number;
+}
+
 /** Prometheus metrics of one emulator, in a registry of its own so several can share a process. */
 export class Metrics {
   readonly registry = new Registry();
@@ -11,8 +18,16 @@ export class Metrics {
   private readonly rotations: Counter<"source">;
   private readonly fetchDuration: Histogram<"source" | "outcome">;
   private readonly fetchFailures: Counter<"source" | "class">;
-  /** Label children resolved once: the request path only increments a number. */
-  private readonly requestChildren = new Map<string, { inc(): void }>();
+  /**
+   * Request counts live in plain numbers and reach the prom-client counters only when /metrics is
+   * read: an increment through prom-client hashes its label set and validates it on every call,
+   * which is more than the rest of the request's bookkeeping together. Cells are found by the
+   * outcome object's identity (the handler reuses one frozen object per outcome), else by its text.
+   */
+  private readonly requestCells = new Map<string, RequestCell>();
+  private readonly cellsByOutcome = new WeakMap<RequestOutcome, RequestCell>();
+  private noTokenCount = 0;
+  private noTokenReported = 0;
 
   constructor(
     private readonly source: string,
@@ -20,16 +35,19 @@ export class Metrics {
     clock: Clock,
   ) {
     const registers = [this.registry];
+    const flushRequests = () => this.flushRequests();
     this.requests = new Counter({
       name: "imds_emulator_requests_total",
       help: "Metadata port requests by path class and HTTP status",
       labelNames: ["path_class", "status"],
       registers,
+      collect: flushRequests,
     });
     this.noToken = new Counter({
       name: "imds_emulator_metadata_no_token_total",
       help: "Metadata reads without a session token (IMDSv1), as EC2's MetadataNoToken metric counts them",
       registers,
+      collect: flushRequests,
     });
     this.rotations = new Counter({
       name: "imds_emulator_credential_rotations_total",
@@ -79,15 +97,33 @@ export class Metrics {
   }
 
   readonly onOutcome = (outcome: RequestOutcome): void => {
-    const key = `${outcome.pathClass} ${outcome.status}`;
-    let child = this.requestChildren.get(key);
-    if (child === undefined) {
-      child = this.requests.labels(outcome.pathClass, String(outcome.status));
-      this.requestChildren.set(key, child);
+    let cell = this.cellsByOutcome.get(outcome);
+    if (cell === undefined) {
+      const key = `${outcome.pathClass} ${outcome.status}`;
+      cell = this.requestCells.get(key);
+      if (cell === undefined) {
+        cell = { pathClass: outcome.pathClass, status: String(outcome.status), count: 0, reported: 0 };
+        this.requestCells.set(key, cell);
+      }
+      this.cellsByOutcome.set(outcome, cell);
     }
-    child.inc();
-    if (outcome.tokenless) this.noToken.inc();
+    cell.count += 1;
+    if (outcome.tokenless) this.noTokenCount += 1;
   };
+
+  /** Moves the counts since the last read into the prom-client counters. */
+  private flushRequests(): void {
+    for (const cell of this.requestCells.values()) {
+      if (cell.count > cell.reported) {
+        this.requests.labels(cell.pathClass, cell.status).inc(cell.count - cell.reported);
+        cell.reported = cell.count;
+      }
+    }
+    if (this.noTokenCount > this.noTokenReported) {
+      this.noToken.inc(this.noTokenCount - this.noTokenReported);
+      this.noTokenReported = this.noTokenCount;
+    }
+  }
 
   readonly onAttempt = (report: AttemptReport): void => {
     this.fetchDuration.labels(this.source, report.ok ? "success" : "failure").observe(report.durationMs / 1000);

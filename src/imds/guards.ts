@@ -142,9 +142,32 @@ export interface GuardOptions extends HostPolicy {
   readonly log: Logger;
 }
 
+/**
+ * A client sends the same Host on every request, and checking one costs a lower-casing and an
+ * isIP regex or two: answers are kept per Host text. The text is the client's, so only short ones
+ * are kept and the cache forgets everything when full, whatever a client sends.
+ */
+const HOST_CACHE_SIZE = 64;
+const HOST_CACHE_MAX_LENGTH = 128;
+
+function cachedHostCheck(check: (host: string | undefined) => boolean): (host: string | undefined) => boolean {
+  const answers = new Map<string, boolean>();
+  return (host) => {
+    if (host === undefined) return check(host);
+    let allowed = answers.get(host);
+    if (allowed !== undefined) return allowed;
+    allowed = check(host);
+    if (host.length <= HOST_CACHE_MAX_LENGTH) {
+      if (answers.size >= HOST_CACHE_SIZE) answers.clear();
+      answers.set(host, allowed);
+    }
+    return allowed;
+  };
+}
+
 /** Every refusal shared by both listeners; undefined lets the request through. */
 export function createRequestGuard(options: GuardOptions): (req: IncomingMessage) => Reply | undefined {
-  const hostAllowed = createHostCheck(options);
+  const hostAllowed = cachedHostCheck(createHostCheck(options));
   const callerAllowed = createCallerCheck(options.allowCidrs);
   const refused = createRefusalLog(options.log);
   const callers = new WeakMap<Socket, boolean>();
@@ -158,11 +181,12 @@ export function createRequestGuard(options: GuardOptions): (req: IncomingMessage
       refused("caller-refused", req.socket.remoteAddress ?? "unknown");
       return REFUSED.caller;
     }
-    if (!hostAllowed(req.headers.host)) {
-      refused("host-refused", req.headers.host ?? "");
+    const headers = req.headers;
+    if (!hostAllowed(headers.host)) {
+      refused("host-refused", headers.host ?? "");
       return REFUSED.host;
     }
-    if (browserHeaderOf(req.headers) !== undefined) return REFUSED.browser;
+    if (browserHeaderOf(headers) !== undefined) return REFUSED.browser;
     if (req.rawHeaders.length > MAX_HEADER_COUNT * 2) return REFUSED.headers;
     return undefined;
   };

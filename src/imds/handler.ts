@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
 import { MAX_TOKEN_TTL_SECONDS, MIN_TOKEN_TTL_SECONDS, parseTokenTtl, type TokenAuthority } from "./tokens";
 import { resolvePath, textReply, type Reply, type ReplyTable } from "./replies";
 
@@ -24,6 +24,10 @@ export interface ImdsHandlerOptions {
   readonly tokens: TokenAuthority;
   /** Read at every request, so a rotation swaps the whole table at once. */
   readonly replies: () => ReplyTable;
+  /**
+   * Called once a request. The handler passes the same frozen object for the same outcome every
+   * time, so a consumer may key a cache on its identity (Metrics does).
+   */
   readonly onOutcome?: (outcome: RequestOutcome) => void;
   /** Refusals that come before anything else (see guards.ts). */
   readonly guard?: (req: IncomingMessage) => Reply | undefined;
@@ -59,47 +63,122 @@ function pathClassOf(key: string): PathClass {
   return "other";
 }
 
-function send(req: IncomingMessage, res: ServerResponse, reply: Reply, extra?: Record<string, string>): void {
+/** A request target resolved once: its table key (or the token path) and its metrics class. */
+type Route =
+  | { readonly kind: "token"; readonly dated: boolean; readonly pathClass: PathClass }
+  | { readonly kind: "metadata"; readonly key: string; readonly pathClass: PathClass };
+
+function routeOf(target: string): Route {
+  const resolved = resolvePath(target);
+  return resolved.kind === "token"
+    ? { kind: "token", dated: resolved.dated, pathClass: "token" }
+    : { kind: "metadata", key: resolved.key, pathClass: pathClassOf(resolved.key) };
+}
+
+/**
+ * SDKs ask for the same few targets over and over: resolving each once (query, `//` folding, dated
+ * versions, path class) saves that work on every later request. Request targets are the client's
+ * text, so the cache holds only short ones and forgets everything when full: it never grows past
+ * ROUTE_CACHE_SIZE entries of ROUTE_CACHE_MAX_TARGET characters, whatever a client sends.
+ */
+const ROUTE_CACHE_SIZE = 256;
+const ROUTE_CACHE_MAX_TARGET = 256;
+
+function createRouteCache(): (target: string) => Route {
+  const routes = new Map<string, Route>();
+  return (target) => {
+    let route = routes.get(target);
+    if (route !== undefined) return route;
+    route = routeOf(target);
+    if (target.length <= ROUTE_CACHE_MAX_TARGET) {
+      if (routes.size >= ROUTE_CACHE_SIZE) routes.clear();
+      routes.set(target, route);
+    }
+    return route;
+  };
+}
+
+type HeaderList = readonly OutgoingHttpHeader[];
+
+/**
+ * The header list of a reply, built once per reply object: writeHead takes a flat [name, value, …]
+ * list as is, where an object literal (and the spread of extra headers) would be built per request.
+ * Replies are immutable and shared (a table lives until the tree changes), so a WeakMap keyed on
+ * them is both safe and bounded by the replies alive.
+ */
+const headerLists = new WeakMap<Reply, HeaderList>();
+
+function headersOf(reply: Reply): HeaderList {
+  let headers = headerLists.get(reply);
+  if (headers === undefined) {
+    headers = ["Server", "EC2ws", "Content-Type", reply.contentType, "Content-Length", String(reply.body.length)];
+    headerLists.set(reply, headers);
+  }
+  return headers;
+}
+
+const ALLOW_PUT: HeaderList = [...headersOf(ERRORS.tokenMethod), "Allow", "PUT"];
+const ALLOW_READ: HeaderList = [...headersOf(ERRORS.readMethod), "Allow", "GET, HEAD"];
+
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply, headers: HeaderList = headersOf(reply)): void {
   // An unread body would be parsed as the next request: close the connection instead.
   if (reply === ERRORS.body) res.shouldKeepAlive = false;
-  res.writeHead(reply.status, {
-    Server: "EC2ws",
-    "Content-Type": reply.contentType,
-    "Content-Length": reply.body.length,
-    ...extra,
-  });
+  res.writeHead(reply.status, headers as OutgoingHttpHeader[]);
   res.end(req.method === "HEAD" ? undefined : reply.body);
+}
+
+const PATH_CLASSES: readonly PathClass[] = ["token", "credentials", "metadata", "dynamic", "user-data", "other"];
+
+/**
+ * One frozen RequestOutcome per (path class, status, tokenless), made on first use: reporting an
+ * outcome allocates nothing, and the consumer can count by object identity. Statuses are the
+ * handler's own (a few dozen at most), so the table stays small.
+ */
+function createOutcomes(): (pathClass: PathClass, status: number, tokenless: boolean) => RequestOutcome {
+  const outcomes = new Map<number, RequestOutcome>();
+  return (pathClass, status, tokenless) => {
+    const key = (status * PATH_CLASSES.length + PATH_CLASSES.indexOf(pathClass)) * 2 + (tokenless ? 1 : 0);
+    let outcome = outcomes.get(key);
+    if (outcome === undefined) {
+      outcome = Object.freeze({ pathClass, status, tokenless });
+      outcomes.set(key, outcome);
+    }
+    return outcome;
+  };
 }
 
 /** The metadata port: guards in EC2's order, then one lookup in the ready replies. Never awaits anything. */
 export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { tokens, onOutcome, guard } = options;
   const tokenRequired = options.httpTokens === "required";
-  const report = (pathClass: PathClass, status: number, tokenless: boolean) =>
-    onOutcome?.({ pathClass, status, tokenless });
+  const disabled = options.httpEndpoint === "disabled";
+  const routeFor = createRouteCache();
+  const outcome = createOutcomes();
+  const report: (pathClass: PathClass, status: number, tokenless: boolean) => void =
+    onOutcome === undefined
+      ? () => {}
+      : (pathClass: PathClass, status: number, tokenless: boolean) => onOutcome(outcome(pathClass, status, tokenless));
 
   return (req, res) => {
-    const resolved = resolvePath(req.url ?? "/");
+    const route = routeFor(req.url ?? "/");
     const refusal = guard?.(req) ?? (hasBody(req) ? ERRORS.body : undefined);
     if (refusal !== undefined) {
       send(req, res, refusal);
-      return report(resolved.kind === "token" ? "token" : pathClassOf(resolved.key), refusal.status, false);
+      return report(route.pathClass, refusal.status, false);
     }
-    if (options.httpEndpoint === "disabled") {
+    if (disabled) {
       send(req, res, ERRORS.disabled);
-      return report(resolved.kind === "token" ? "token" : pathClassOf(resolved.key), 403, false);
+      return report(route.pathClass, 403, false);
     }
 
-    if (resolved.kind === "token") {
-      const reply = issueToken(req, resolved.dated);
-      send(req, res, reply.reply, reply.headers);
-      return report("token", reply.reply.status, false);
+    if (route.kind === "token") {
+      const status = issueToken(req, res, route.dated);
+      return report("token", status, false);
     }
 
-    const pathClass = pathClassOf(resolved.key);
     if (req.method !== "GET" && req.method !== "HEAD") {
-      send(req, res, ERRORS.readMethod, { Allow: "GET, HEAD" });
-      return report(pathClass, 405, false);
+      send(req, res, ERRORS.readMethod, ALLOW_READ);
+      return report(route.pathClass, 405, false);
     }
     const token = req.headers[TOKEN_HEADER];
     const tokenless = token === undefined;
@@ -110,17 +189,31 @@ export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMe
       : typeof token === "string" && tokens.verify(token)
         ? undefined
         : ERRORS.badToken;
-    const reply = denied ?? options.replies().get(resolved.key) ?? ERRORS.notFound;
+    const reply = denied ?? options.replies().get(route.key) ?? ERRORS.notFound;
     send(req, res, reply);
-    report(pathClass, reply.status, tokenless);
+    report(route.pathClass, reply.status, tokenless);
   };
 
-  function issueToken(req: IncomingMessage, dated: boolean): { reply: Reply; headers?: Record<string, string> } {
-    if (req.method !== "PUT") return { reply: ERRORS.tokenMethod, headers: { Allow: "PUT" } };
-    if (dated) return { reply: ERRORS.datedToken };
-    if (req.headers["x-forwarded-for"] !== undefined) return { reply: ERRORS.forwarded };
-    const ttl = parseTokenTtl(req.headers[TOKEN_TTL_HEADER]);
-    if (ttl === undefined) return { reply: ERRORS.badTtl };
-    return { reply: textReply(200, tokens.issue(ttl)), headers: { [TOKEN_TTL_HEADER]: String(ttl) } };
+  /** Answers a request on the token path; returns its status. */
+  function issueToken(req: IncomingMessage, res: ServerResponse, dated: boolean): number {
+    let refusal: Reply | undefined;
+    let ttl: number | undefined;
+    if (req.method !== "PUT") {
+      send(req, res, ERRORS.tokenMethod, ALLOW_PUT);
+      return 405;
+    }
+    if (dated) refusal = ERRORS.datedToken;
+    else if (req.headers["x-forwarded-for"] !== undefined) refusal = ERRORS.forwarded;
+    else if ((ttl = parseTokenTtl(req.headers[TOKEN_TTL_HEADER])) === undefined) refusal = ERRORS.badTtl;
+    if (refusal !== undefined) {
+      send(req, res, refusal);
+      return refusal.status;
+    }
+    // Each token is new: its reply is written directly rather than cached in headerLists.
+    const body = Buffer.from(tokens.issue(ttl!));
+    const ttlText = String(ttl);
+    res.writeHead(200, ["Server", "EC2ws", "Content-Type", "text/plain", "Content-Length", String(body.length), TOKEN_TTL_HEADER, ttlText]);
+    res.end(body);
+    return 200;
   }
 }

@@ -47,3 +47,22 @@ test("the TTL header accepts integers 1..21600 and nothing else", () => {
   }
   assert.equal(parseTokenTtl(["60", "60"]), undefined);
 });
+
+test("verified tokens are remembered within a bound: each stays valid until its TTL ends, not after", async () => {
+  const clock = new FakeClock();
+  const tokens = createTokenAuthority(clock, undefined, undefined, 16);
+  const issued = Array.from({ length: 100 }, (_, i) => tokens.issue(60 + (i % 2)));
+  for (let round = 0; round < 2; round++) {
+    for (const token of issued) assert.equal(tokens.verify(token), true);
+  }
+  await clock.advance(60_000);
+  issued.forEach((token, i) => assert.equal(tokens.verify(token), i % 2 === 1, `token ${i}`));
+  await clock.advance(1_000);
+  for (const token of issued) assert.equal(tokens.verify(token), false);
+  // A changed byte of a remembered token still fails the HMAC.
+  const fresh = tokens.issue(60);
+  assert.equal(tokens.verify(fresh), true);
+  const bytes = Buffer.from(fresh, "base64");
+  bytes[47] = bytes[47]! ^ 0x01;
+  assert.equal(tokens.verify(bytes.toString("base64")), false);
+});
