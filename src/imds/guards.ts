@@ -142,32 +142,9 @@ export interface GuardOptions extends HostPolicy {
   readonly log: Logger;
 }
 
-/**
- * A client sends the same Host on every request, and checking one costs a lower-casing and an
- * isIP regex or two: answers are kept per Host text. The text is the client's, so only short ones
- * are kept and the cache forgets everything when full, whatever a client sends.
- */
-const HOST_CACHE_SIZE = 64;
-const HOST_CACHE_MAX_LENGTH = 128;
-
-function cachedHostCheck(check: (host: string | undefined) => boolean): (host: string | undefined) => boolean {
-  const answers = new Map<string, boolean>();
-  return (host) => {
-    if (host === undefined) return check(host);
-    let allowed = answers.get(host);
-    if (allowed !== undefined) return allowed;
-    allowed = check(host);
-    if (host.length <= HOST_CACHE_MAX_LENGTH) {
-      if (answers.size >= HOST_CACHE_SIZE) answers.clear();
-      answers.set(host, allowed);
-    }
-    return allowed;
-  };
-}
-
 /** Every refusal shared by both listeners; undefined lets the request through. */
 export function createRequestGuard(options: GuardOptions): (req: IncomingMessage) => Reply | undefined {
-  const hostAllowed = cachedHostCheck(createHostCheck(options));
+  const hostAllowed = createHostCheck(options);
   const callerAllowed = createCallerCheck(options.allowCidrs);
   const refused = createRefusalLog(options.log);
   const callers = new WeakMap<Socket, boolean>();
