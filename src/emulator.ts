@@ -8,7 +8,8 @@ import { containerCredentialsReply, createContainerHandler } from "./container/h
 import { createMockSource } from "./credentials/mock";
 import { Refresher, type Health } from "./credentials/refresher";
 import type { CredentialSource } from "./credentials/source";
-import { createStsSource, defaultRoleSessionName } from "./credentials/sts";
+import { defaultRoleSessionName } from "./credentials/arn";
+import { createWorkerStsSource } from "./credentials/worker-source";
 import { createAdminApp, type AdminControls } from "./admin/app";
 import { Metrics } from "./admin/metrics";
 import { createRequestGuard, defaultAllowedCidrs } from "./imds/guards";
@@ -33,11 +34,11 @@ export interface EmulatorDeps {
   readonly backoffRandom?: () => number;
 }
 
-function selectSource(config: Config, instance: Instance, clock: Clock): CredentialSource {
+function selectSource(config: Config, instance: Instance, clock: Clock, log: Logger): CredentialSource {
   if (config.sts === undefined) {
     return createMockSource({ durationSeconds: config.durationSeconds, accountId: instance.accountId, clock });
   }
-  return createStsSource({
+  return createWorkerStsSource({
     roleArn: config.sts.roleArn,
     roleSessionName: config.sts.roleSessionName ?? defaultRoleSessionName(osHostname()),
     durationSeconds: config.durationSeconds,
@@ -45,7 +46,7 @@ function selectSource(config: Config, instance: Instance, clock: Clock): Credent
     region: config.sts.region,
     endpoint: config.sts.endpoint,
     webIdentityTokenFile: config.sts.webIdentityTokenFile,
-  });
+  }, log);
 }
 
 function identitySignatures(signer: IdentitySigner): (document: string) => IdentitySignatures {
@@ -77,6 +78,7 @@ export class Emulator {
   private signer: IdentitySigner | undefined;
   private readonly publicKey: string;
   private readonly servers: Server[] = [];
+  private readonly source: CredentialSource;
   private readonly clock: Clock;
   private readonly log: Logger;
 
@@ -94,7 +96,8 @@ export class Emulator {
       instanceProfileId: `AIPA${seededHex(seed, "instance-profile", 17).toUpperCase()}`,
     };
     this.publicKey = openSshPublicKey(seed, this.instance.keyName);
-    const source = deps.source ?? selectSource(config, this.instance, this.clock);
+    const source = deps.source ?? selectSource(config, this.instance, this.clock, this.log);
+    this.source = source;
     this.refresher = new Refresher({
       source,
       clock: this.clock,
@@ -256,6 +259,7 @@ export class Emulator {
   async stop(): Promise<void> {
     this.refresher.stop();
     this.events.stop();
+    await this.source.close?.();
     await Promise.all(this.servers.map(close));
     this.servers.length = 0;
   }

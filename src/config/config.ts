@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { parseRoleArn } from "../credentials/sts";
+import { parseRoleArn } from "../credentials/arn";
 import { parseCidr } from "../imds/guards";
 import type { HttpEndpoint, HttpTokens } from "../imds/handler";
 import {

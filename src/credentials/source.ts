@@ -12,6 +12,8 @@ export interface CredentialSource {
   /** Short name for logs and health: "mock", "sts", "web-identity". */
   readonly kind: string;
   fetch(): Promise<Credentials>;
+  /** Releases what the source holds (a worker thread); the emulator calls it on stop. */
+  close?(): Promise<void>;
 }
 
 /**

@@ -8,15 +8,13 @@ import { join } from "node:path";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { getInstanceMetadataEndpoint } from "@smithy/credential-provider-imds";
 import {
-  accountIdFromArn,
   classifyStsError,
   createStsSource,
-  defaultRoleSessionName,
-  parseRoleArn,
   sourceCredentialChain,
   type StsSourceDeps,
   type StsSourceOptions,
 } from "../../src/credentials/sts";
+import { accountIdFromArn, defaultRoleSessionName, parseRoleArn } from "../../src/credentials/arn";
 import { SourceError, type FailureClass } from "../../src/credentials/source";
 import { requireMoto, startMoto, type Moto } from "../support/moto";
 import { hang, raw, startFakeSts, stsError, success, type FakeResponse, type FakeSts } from "../support/fake-sts";
