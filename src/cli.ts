@@ -4,7 +4,7 @@ import { ConfigError, resolveConfig, type Config } from "./config/config";
 import { loadConfigFile } from "./config/file";
 import { OPTIONS, envName } from "./config/options";
 import { Emulator } from "./emulator";
-import { createLogger, type Logger } from "./log";
+import { createLogger, logRuntimeWarning, type Logger } from "./log";
 
 /** In-flight requests get this long; the promise is an exit within 5 s. */
 const SHUTDOWN_GRACE_MS = 4500;
@@ -68,7 +68,7 @@ process.env.AWS_EC2_METADATA_DISABLED = "true";
 function routeProcessWarnings(log: Logger): void {
   process.removeAllListeners("warning");
   process.on("warning", (warning) => {
-    log.warn("runtime-warning", { name: warning.name, message: warning.message.replace(/\s+/g, " ").trim() });
+    logRuntimeWarning(log, warning.name, warning.message);
   });
 }
 

@@ -57,6 +57,11 @@ function identitySignatures(signer: IdentitySigner): (document: string) => Ident
   });
 }
 
+/** A metadata path as the overrides hold it: no leading or trailing slashes. */
+function metadataKey(path: string): string {
+  return path.replace(/^\/+|\/+$/g, "");
+}
+
 /**
  * One emulated instance: its description, credentials and metadata port. Data flows one way:
  * config -> source -> refresher -> ready replies -> HTTP; a request never waits on the source.
@@ -177,7 +182,7 @@ export class Emulator {
 
   /** Sets or adds any path below `meta-data/`, as the config file's `metadata` does. */
   setMetadata(path: string, value: string): void {
-    const key = path.replace(/^\/+|\/+$/g, "");
+    const key = metadataKey(path);
     if (!/^[\w\-.:@=+,]+(\/[\w\-.:@=+,]+)*$/.test(key)) {
       throw new ConfigError(`metadata: expected a path below meta-data/ such as placement/group-name, got ${JSON.stringify(path)}`);
     }
@@ -187,7 +192,7 @@ export class Emulator {
 
   /** Takes back a path set with setMetadata or the config file; false when there was none. */
   removeMetadata(path: string): boolean {
-    const removed = this.overrides.delete(path.replace(/^\/+|\/+$/g, ""));
+    const removed = this.overrides.delete(metadataKey(path));
     this.rebuild();
     return removed;
   }

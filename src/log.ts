@@ -27,6 +27,11 @@ export function createLogger(
 
 export const silentLogger: Logger = createLogger("error", () => undefined);
 
+/** A runtime warning (the SDK's Node version notice) as one log line, its text folded onto one line. */
+export function logRuntimeWarning(log: Logger, name: string, message: string): void {
+  log.warn("runtime-warning", { name, message: message.replace(/\s+/g, " ").trim() });
+}
+
 /** The only part of a key id that may be logged: enough to tell two sets apart. */
 export function keyIdSuffix(accessKeyId: string): string {
   return accessKeyId.slice(-4);

@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import express, { type ErrorRequestHandler, type Express } from "express";
 import type { Reply } from "../imds/replies";
+import { secretMatcher } from "../secrets";
 import type { Health } from "../credentials/refresher";
 import { EVENT_KINDS, parseEventRequest, type EventKind, type InstanceEvents, type ScheduledEvent } from "../instance/events";
 import { ConfigError, duration, oneOf } from "../validation";
@@ -61,22 +61,17 @@ export interface AdminSecurity {
   readonly token?: string;
 }
 
-function sameSecret(given: string, expected: string): boolean {
-  // Digests make the lengths equal, so the comparison's time says nothing about the token.
-  const digest = (text: string) => createHash("sha256").update(text).digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
 /** The admin listener's routes. It runs on its own port, so nothing here is reachable through the metadata port. */
 export function createAdminApp(controls: AdminControls, security: AdminSecurity = {}): Express {
   const app = express();
   app.disable("x-powered-by");
+  const tokenMatches = security.token === undefined ? undefined : secretMatcher(security.token);
   app.use((req, res, next) => {
     const refusal = security.guard?.(req);
     if (refusal !== undefined) return void res.status(refusal.status).type("text/plain").send(refusal.body);
-    if (security.token !== undefined) {
+    if (tokenMatches !== undefined) {
       const header = req.headers.authorization ?? "";
-      if (!header.startsWith("Bearer ") || !sameSecret(header.slice(7), security.token)) {
+      if (!header.startsWith("Bearer ") || !tokenMatches(header.slice(7))) {
         return void res.status(401).set("WWW-Authenticate", "Bearer").json({ error: "a valid admin token is required" });
       }
     }

@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { awsTimestamp } from "../clock";
 import type { Reply } from "../imds/replies";
 import type { ServedCredentials } from "../instance/tree";
+import { secretMatcher } from "../secrets";
 
 /**
  * The ECS-style container credentials endpoint, for clients that read
@@ -35,16 +35,13 @@ export interface ContainerHandlerOptions {
 }
 
 export function createContainerHandler(options: ContainerHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  // Digests make the lengths equal, so the comparison's time says nothing about the token.
-  const digest = (text: string) => createHash("sha256").update(text).digest();
-  const expected = digest(options.token);
+  const tokenMatches = secretMatcher(options.token);
   return (req, res) => {
-    const authorization = req.headers.authorization;
     const reply =
       options.guard(req) ??
       (req.method !== "GET" && req.method !== "HEAD"
         ? METHOD
-        : authorization === undefined || !timingSafeEqual(digest(authorization), expected)
+        : !tokenMatches(req.headers.authorization)
           ? UNAUTHORIZED
           : options.reply());
     res.writeHead(reply.status, { "Content-Type": reply.contentType, "Content-Length": reply.body.length });

@@ -88,7 +88,7 @@ export class Refresher {
   private inflight: Promise<void> | undefined;
   private timer: Timer | undefined;
   private failures = 0;
-  private lastFailure: { failureClass: FailureClass; message: string; at: number } | undefined;
+  private lastFailure: { failureClass: FailureClass; message: string } | undefined;
   private unhealthySince: number | undefined;
   private nextAttemptAt: number | undefined;
   private attempted = false;
@@ -237,7 +237,7 @@ export class Refresher {
     const { clock, log, source } = this.options;
     const now = clock.now();
     this.failures += 1;
-    this.lastFailure = { failureClass: failure.failureClass, message: failure.message, at: now };
+    this.lastFailure = { failureClass: failure.failureClass, message: failure.message };
     this.unhealthySince ??= now;
     const delay = backoffDelayMs(this.failures, this.backoff, this.random);
     this.schedule(now + delay);

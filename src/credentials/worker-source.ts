@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { SourceError, type CredentialSource, type Credentials, type FailureClass } from "./source";
 import type { StsSourceOptions } from "./sts";
-import type { Logger } from "../log";
+import { logRuntimeWarning, type Logger } from "../log";
 
 export type WorkerMessage =
   | { readonly id: number; readonly credentials: Credentials }
@@ -23,7 +23,7 @@ export function createWorkerStsSource(options: StsSourceOptions, log: Logger): C
   };
   worker.on("message", (reply: WorkerMessage) => {
     if ("warning" in reply) {
-      return log.warn("runtime-warning", { name: reply.warning.name, message: reply.warning.message.replace(/\s+/g, " ").trim() });
+      return logRuntimeWarning(log, reply.warning.name, reply.warning.message);
     }
     const waiter = pending.get(reply.id);
     pending.delete(reply.id);

@@ -2,11 +2,24 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import supertest from "supertest";
 import { createAdminApp } from "../../src/admin/app";
-import { SourceError, type CredentialSource } from "../../src/credentials/source";
+import { SourceError, type CredentialSource, type FailureClass } from "../../src/credentials/source";
 import { Emulator } from "../../src/emulator";
 import { resolveConfig } from "../../src/config/config";
 import { testEmulator } from "../support/emulator";
 import { FakeClock } from "../support/fake-clock";
+
+/** An emulator whose source always fails with this class, prepared on a fake clock. */
+async function failingEmulator(failureClass: FailureClass, message: string): Promise<Emulator> {
+  const source: CredentialSource = {
+    kind: "sts",
+    fetch: async () => {
+      throw new SourceError(failureClass, message);
+    },
+  };
+  const emulator = new Emulator(resolveConfig({}, {}), { clock: new FakeClock(), source, seed: "s" });
+  await emulator.prepare();
+  return emulator;
+}
 
 function adminOf(emulator: Emulator) {
   return supertest(createAdminApp(emulator.adminControls()));
@@ -28,15 +41,7 @@ describe("health", () => {
   });
 
   test("503 while the source has never answered, saying so", async () => {
-    const clock = new FakeClock();
-    const failing: CredentialSource = {
-      kind: "sts",
-      fetch: async () => {
-        throw new SourceError("connection", "connect ECONNREFUSED 127.0.0.1:9");
-      },
-    };
-    const emulator = new Emulator(resolveConfig({}, {}), { clock, source: failing, seed: "s" });
-    await emulator.prepare();
+    const emulator = await failingEmulator("connection", "connect ECONNREFUSED 127.0.0.1:9");
     const response = await adminOf(emulator).get("/healthz");
     assert.equal(response.status, 503);
     assert.equal(response.body.status, "degraded");
@@ -89,16 +94,8 @@ describe("metrics", () => {
   });
 
   test("failures are counted by class", async () => {
-    const clock = new FakeClock();
-    const failing: CredentialSource = {
-      kind: "sts",
-      fetch: async () => {
-        throw new SourceError("throttling", "Rate exceeded");
-      },
-    };
-    const emulator = new Emulator(resolveConfig({}, {}), { clock, source: failing, seed: "s" });
+    const emulator = await failingEmulator("throttling", "Rate exceeded");
     emulators.push(emulator);
-    await emulator.prepare();
     const text = (await adminOf(emulator).get("/metrics")).text;
     assert.match(text, /^imds_emulator_sts_call_failures_total\{source="sts",class="throttling"\} 1$/m);
     assert.match(text, /^imds_emulator_healthy 0$/m);

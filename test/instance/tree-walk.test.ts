@@ -3,8 +3,15 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { resolveConfig } from "../../src/config/config";
 import { loadConfigFile } from "../../src/config/file";
+import type { CredentialSource } from "../../src/credentials/source";
 import { Emulator } from "../../src/emulator";
 import { testEmulator, type TestEmulator } from "../support/emulator";
+
+/** A source that always answers, for configs that name a role ARN. */
+const STUB_SOURCE: CredentialSource = {
+  kind: "stub",
+  fetch: async () => ({ accessKeyId: "ASIAEXAMPLEEXAMPLE00", secretAccessKey: "s".repeat(40), sessionToken: "t", expiration: Date.now() + 3_600_000 }),
+};
 
 const EXAMPLES = join(__dirname, "..", "..", "..", "examples");
 
@@ -122,7 +129,7 @@ describe("values stay consistent when one is overridden", () => {
 
   test("the account id of the role ARN is the account everywhere", async () => {
     const t = await testEmulator({ "role-arn": "arn:aws:iam::210987654321:role/app" }, {
-      source: { kind: "stub", fetch: async () => ({ accessKeyId: "ASIAEXAMPLEEXAMPLE00", secretAccessKey: "s".repeat(40), sessionToken: "t", expiration: Date.now() + 3_600_000 }) },
+      source: STUB_SOURCE,
     });
     const mac = (await t.http.get("/latest/meta-data/mac")).text;
     assert.equal((await t.http.get(`/latest/meta-data/network/interfaces/macs/${mac}/owner-id`)).text, "210987654321");
@@ -135,7 +142,7 @@ describe("the shipped examples", () => {
   for (const name of ["web-server.yaml", "ci-runner.json"]) {
     test(`${name} loads and describes a consistent instance`, async () => {
       const config = resolveConfig({}, {}, await loadConfigFile(join(EXAMPLES, name)));
-      const emulator = new Emulator(config, { seed: "example", source: { kind: "stub", fetch: async () => ({ accessKeyId: "ASIAEXAMPLEEXAMPLE00", secretAccessKey: "s".repeat(40), sessionToken: "t", expiration: Date.now() + 3_600_000 }) } });
+      const emulator = new Emulator(config, { seed: "example", source: STUB_SOURCE });
       assert.equal(emulator.instance.availabilityZone.slice(0, -1), emulator.instance.region);
       emulator.refresher.stop();
     });
