@@ -2,13 +2,25 @@
 import yargs from "yargs/yargs";
 import { ConfigError, resolveConfig, type Config } from "./config/config";
 import { loadConfigFile } from "./config/file";
-import { OPTIONS, envName } from "./config/options";
-import { Emulator } from "./emulator";
+import { OPTIONS, envName } from "./config/schema";
+import { nearest } from "./config/suggest";
+import { createEmulator, type Emulator } from "./emulator";
 import { createLogger, logRuntimeWarning, type Logger } from "./log";
 
 /** In-flight requests get this long; the promise is an exit within 5 s. */
 const SHUTDOWN_GRACE_MS = 4500;
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
+
+/** yargs names an unknown option; add the nearest real one, as a misspelt flag is the usual cause. */
+function withSuggestion(message: string): string {
+  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
+  if (unknown === null) return message;
+  const hints = unknown[1]!.split(", ").flatMap((name) => {
+    const hint = nearest(name, OPTIONS.map((option) => option.name));
+    return hint === undefined ? [] : [`--${hint} for --${name}`];
+  });
+  return hints.length === 0 ? message : `${message}; did you mean ${hints.join(", ")}?`;
+}
 
 function parseArgs(argv: string[]): Record<string, unknown> {
   const parser = yargs(argv)
@@ -19,7 +31,7 @@ function parseArgs(argv: string[]): Record<string, unknown> {
     .strict()
     .exitProcess(false)
     .fail((message, error) => {
-      throw new ConfigError(message ?? error?.message ?? "invalid arguments");
+      throw new ConfigError(withSuggestion(message ?? error?.message ?? "invalid arguments"));
     })
     .wrap(process.stdout.isTTY ? Math.min(120, process.stdout.columns) : null);
   for (const option of OPTIONS) {
@@ -86,10 +98,10 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   routeProcessWarnings(log);
+  for (const message of config.warnings) log.warn("config-warning", { message });
   try {
-    const emulator = new Emulator(config, { log });
+    const emulator = await createEmulator(config, { log });
     handleSignals(emulator, log);
-    await emulator.prepare();
     await emulator.listen();
     log.info("started", {
       source: emulator.refresher.health().source,

@@ -2,25 +2,28 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { hostname as osHostname } from "node:os";
 import { systemClock, type Clock } from "./clock";
-import { checkTag, ConfigError, MAX_USER_DATA_BYTES, type Config } from "./config/config";
+import { defaultRoleSessionName } from "./config/arn";
+import type { Config } from "./config/config";
+import { checkTag, checkUserData } from "./config/description";
+import { parseEventTrigger, type EventKind, type ScheduledEvent } from "./config/events";
 import { readContainerToken, readUserData } from "./config/file";
-import { containerCredentialsReply, createContainerHandler } from "./container/handler";
+import { ConfigError } from "./validation";
 import { createMockSource } from "./credentials/mock";
 import { Refresher, type Health } from "./credentials/refresher";
 import type { CredentialSource } from "./credentials/source";
-import { defaultRoleSessionName } from "./credentials/arn";
 import { createWorkerStsSource } from "./credentials/worker-source";
-import { createAdminApp, type AdminControls } from "./admin/app";
-import { Metrics } from "./admin/metrics";
-import { createRequestGuard, defaultAllowedCidrs } from "./imds/guards";
-import { createImdsHandler } from "./imds/handler";
-import { compileReplies, type Reply, type ReplyTable } from "./imds/replies";
-import { createTokenAuthority } from "./imds/tokens";
-import { EventBoard, type EventKind, type ScheduledEvent } from "./instance/events";
+import { EventBoard, type InstanceEvents } from "./instance/events";
 import { describeInstance, seededHex, type Instance } from "./instance/instance";
 import { openSshPublicKey } from "./instance/public-key";
 import { createIdentitySigner, generateSigningKeys, type IdentitySigner } from "./instance/signing";
-import { buildTree, type IdentitySignatures, type Role } from "./instance/tree";
+import type { IdentitySignatures, Role } from "./instance/tree";
+import { ReplyCache } from "./cache/reply-cache";
+import { createContainerHandler } from "./container/handler";
+import { createRequestGuard, defaultAllowedCidrs } from "./imds/guards";
+import { createImdsHandler } from "./imds/handler";
+import { createTokenAuthority } from "./imds/tokens";
+import { Metrics } from "./admin/metrics";
+import type { Controls } from "./controls";
 import { close, hardenedServer, listen, type Listening } from "./listeners";
 import { silentLogger, type Logger } from "./log";
 
@@ -62,158 +65,203 @@ function metadataKey(path: string): string {
   return path.replace(/^\/+|\/+$/g, "");
 }
 
+/** The parts `createEmulator` makes before anything is served; each is ready when the emulator exists. */
+interface Parts {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly seed: string;
+  readonly instance: Instance;
+  readonly source: CredentialSource;
+  readonly refresher: Refresher;
+  readonly metrics: Metrics;
+  readonly signer: IdentitySigner;
+  readonly userData: Buffer | undefined;
+  readonly containerToken: string | undefined;
+}
+
+/**
+ * Builds an emulator: every fallible step (files, the first credentials, the signing key) is done
+ * before it returns, so the emulator it gives is complete and its port never answers without them.
+ */
+export async function createEmulator(config: Config, deps: EmulatorDeps = {}): Promise<Emulator> {
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? silentLogger;
+  const seed = deps.seed ?? osHostname();
+  const instance = describeInstance(config.instance, seed, clock.now());
+  const [userData, containerToken] = await Promise.all([
+    config.userData ?? readUserData(config.userDataFile),
+    config.containerCredentials === undefined ? undefined : readContainerToken(config.containerCredentials),
+  ]);
+  const source = deps.source ?? selectSource(config, instance, clock, log);
+  const refresher = new Refresher({ source, clock, log, rotateBeforeSeconds: config.rotateBeforeSeconds, random: deps.backoffRandom });
+  const metrics = new Metrics(source.kind, refresher, clock);
+  try {
+    const [keys] = await Promise.all([generateSigningKeys(), refresher.start()]);
+    const signer = createIdentitySigner({ commonName: "imds-emulator instance identity", now: clock.now(), keys });
+    return new Emulator({ config, clock, log, seed, instance, source, refresher, metrics, signer, userData, containerToken });
+  } catch (error) {
+    refresher.stop();
+    await source.close?.();
+    throw error;
+  }
+}
+
 /**
  * One emulated instance: its description, credentials and metadata port. Data flows one way:
- * config -> source -> refresher -> ready replies -> HTTP; a request never waits on the source.
+ * config -> source -> refresher -> cache -> HTTP; a request never waits on the source. The
+ * emulator is also the one implementation of the runtime controls.
  */
-export class Emulator {
+export class Emulator implements Controls {
+  readonly config: Config;
   readonly instance: Instance;
   readonly role: Role;
   readonly refresher: Refresher;
-  readonly metrics: Metrics;
+  readonly metricsRegistry: Metrics;
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
-  private replies: ReplyTable;
-  private readonly guard: (req: IncomingMessage) => Reply | undefined;
-  private container: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  private containerReply: Reply = containerCredentialsReply(undefined, "", "starting");
-  readonly events: EventBoard;
+  private readonly cache: ReplyCache;
+  private readonly board: EventBoard;
   private userData: Buffer | undefined;
   private readonly tags: Map<string, string>;
   private readonly overrides: Map<string, string>;
-  private signer: IdentitySigner | undefined;
+  private readonly signer: IdentitySigner;
   private readonly publicKey: string;
   private readonly servers: Server[] = [];
   private readonly source: CredentialSource;
   private readonly clock: Clock;
   private readonly log: Logger;
 
-  constructor(
-    readonly config: Config,
-    deps: EmulatorDeps = {},
-  ) {
-    this.clock = deps.clock ?? systemClock;
-    this.log = deps.log ?? silentLogger;
-    const seed = deps.seed ?? osHostname();
-    this.instance = describeInstance(config.instance, seed, this.clock.now());
+  constructor(parts: Parts) {
+    const { config, instance, seed } = parts;
+    this.config = config;
+    this.clock = parts.clock;
+    this.log = parts.log;
+    this.instance = instance;
+    this.source = parts.source;
+    this.refresher = parts.refresher;
+    this.metricsRegistry = parts.metrics;
+    this.signer = parts.signer;
+    this.userData = parts.userData;
     this.role = {
       name: config.roleName,
-      instanceProfileArn: `arn:${this.instance.partition}:iam::${this.instance.accountId}:instance-profile/${config.roleName}`,
+      instanceProfileArn: `arn:${instance.partition}:iam::${instance.accountId}:instance-profile/${config.roleName}`,
       instanceProfileId: `AIPA${seededHex(seed, "instance-profile", 17).toUpperCase()}`,
     };
-    this.publicKey = openSshPublicKey(seed, this.instance.keyName);
-    const source = deps.source ?? selectSource(config, this.instance, this.clock, this.log);
-    this.source = source;
-    this.refresher = new Refresher({
-      source,
-      clock: this.clock,
-      log: this.log,
-      rotateBeforeSeconds: config.rotateBeforeSeconds,
-      random: deps.backoffRandom,
-      onAttempt: (report) => this.metrics.onAttempt(report),
-    });
-    this.metrics = new Metrics(source.kind, this.refresher, this.clock);
+    this.publicKey = openSshPublicKey(seed, instance.keyName);
     this.tags = new Map(Object.entries(config.tags));
     this.overrides = new Map(Object.entries(config.metadata));
-    this.userData = config.userData;
-    this.events = new EventBoard(this.clock, () => `instance-event-0${randomBytes(8).toString("hex")}`, () => this.rebuild());
-    this.replies = this.compile();
-    this.refresher.onChange(() => this.rebuild());
-    this.guard = createRequestGuard({
+    this.board = new EventBoard(this.clock, () => `instance-event-0${randomBytes(8).toString("hex")}`);
+    const sign = identitySignatures(this.signer);
+    this.cache = new ReplyCache(this.refresher, () => ({
+      instance,
+      role: this.role,
+      publicKey: this.publicKey,
+      events: this.board.current(),
+      userData: this.userData,
+      tags: config.instanceMetadataTags ? Object.fromEntries(this.tags) : undefined,
+      overrides: Object.fromEntries(this.overrides),
+      sign,
+    }));
+    this.board.onChange(() => this.cache.rebuild());
+    const guard = createRequestGuard({
       listenAddresses: config.hosts,
       allowHosts: config.allowHosts,
       allowCidrs: config.allowCidrs ?? defaultAllowedCidrs(config.hosts),
       log: this.log,
     });
     const imds = createImdsHandler({
-      guard: this.guard,
+      guard,
       httpTokens: config.httpTokens,
       httpEndpoint: config.httpEndpoint,
       tokens: createTokenAuthority(this.clock),
-      replies: () => this.replies,
-      onOutcome: this.metrics.onOutcome,
+      replies: () => this.cache.replies(),
+      onOutcome: this.metricsRegistry.onOutcome,
     });
     const containerPath = config.containerCredentials?.path;
-    this.handler =
-      containerPath === undefined
-        ? imds
-        : (req, res) => (req.url === containerPath && this.container !== undefined ? this.container(req, res) : imds(req, res));
+    if (containerPath === undefined || parts.containerToken === undefined) {
+      this.handler = imds;
+    } else {
+      const container = createContainerHandler({ token: parts.containerToken, guard, reply: () => this.cache.containerReply() });
+      this.handler = (req, res) => (req.url === containerPath ? container(req, res) : imds(req, res));
+    }
+    for (const event of config.events) this.scheduleEvent(event);
   }
 
-  /** Reads the user data and fetches the first credentials, so the port never answers without them. */
-  async prepare(): Promise<void> {
-    this.userData ??= await readUserData(this.config.userDataFile);
-    const container = this.config.containerCredentials;
-    if (container !== undefined) {
-      this.container = createContainerHandler({
-        token: await readContainerToken(container),
-        guard: this.guard,
-        reply: () => this.containerReply,
-      });
-    }
-    const [keys] = await Promise.all([generateSigningKeys(), this.refresher.start()]);
-    this.signer = createIdentitySigner({ commonName: "imds-emulator instance identity", now: this.clock.now(), keys });
-    for (const event of this.config.events) this.scheduleEvent(event);
-    this.rebuild();
+  credentials() {
+    return this.refresher.current()?.credentials;
+  }
+
+  health(): Health {
+    return this.refresher.health();
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  async metrics() {
+    const { registry } = this.metricsRegistry;
+    return { contentType: registry.contentType, text: await registry.metrics() };
+  }
+
+  async rotateCredentials(): Promise<Health> {
+    await this.refresher.refresh();
+    return this.refresher.health();
+  }
+
+  events(): InstanceEvents {
+    return this.board.current();
   }
 
   scheduleEvent(event: ScheduledEvent): number {
-    const at = this.events.schedule(event);
+    const at = this.board.schedule(event);
     this.log.info("event-scheduled", { kind: event.request.kind, at: new Date(at).toISOString() });
     return at;
   }
 
+  triggerEvent(kind: string, fields: Record<string, unknown> = {}): Date {
+    return new Date(this.scheduleEvent(parseEventTrigger(kind, fields)));
+  }
+
   clearEvent(kind: EventKind): void {
-    this.events.clear(kind);
+    this.board.clear(kind);
     this.log.info("event-cleared", { kind });
   }
 
   setTag(key: string, value: string): void {
     checkTag("tag", key, value);
     this.tags.set(key, value);
-    this.rebuild();
+    this.cache.rebuild();
   }
 
-  /** False when there was no such tag. */
   removeTag(key: string): boolean {
     const removed = this.tags.delete(key);
-    this.rebuild();
+    this.cache.rebuild();
     return removed;
   }
 
-  /** Sets or adds any path below `meta-data/`, as the config file's `metadata` does. */
   setMetadata(path: string, value: string): void {
     const key = metadataKey(path);
     if (!/^[\w\-.:@=+,]+(\/[\w\-.:@=+,]+)*$/.test(key)) {
       throw new ConfigError(`metadata: expected a path below meta-data/ such as placement/group-name, got ${JSON.stringify(path)}`);
     }
     this.overrides.set(key, value);
-    this.rebuild();
+    this.cache.rebuild();
   }
 
-  /** Takes back a path set with setMetadata or the config file; false when there was none. */
   removeMetadata(path: string): boolean {
     const removed = this.overrides.delete(metadataKey(path));
-    this.rebuild();
+    this.cache.rebuild();
     return removed;
   }
 
-  setUserData(data: Buffer | undefined): void {
-    if (data !== undefined && data.length > MAX_USER_DATA_BYTES) {
-      throw new ConfigError(`user-data: expected at most ${MAX_USER_DATA_BYTES} bytes, got ${data.length} bytes`);
-    }
-    this.userData = data;
-    this.rebuild();
+  setUserData(data: string | Buffer | undefined): void {
+    this.userData = data === undefined ? undefined : checkUserData("user-data", Buffer.from(data));
+    this.cache.rebuild();
   }
 
-  /** Rotates the credentials now (or joins a rotation under way) and reports the health after it. */
-  async rotateCredentials(): Promise<Health> {
-    await this.refresher.refresh();
-    return this.refresher.health();
-  }
-
-  /** The certificate that verifies the identity document's signature, pkcs7 and rsa2048. */
-  identityCertificate(): string | undefined {
-    return this.signer?.certificatePem;
+  identityCertificate(): string {
+    return this.signer.certificatePem;
   }
 
   /** Opens the metadata port on every host, then the admin listener when configured. */
@@ -226,32 +274,16 @@ export class Emulator {
     }
     const { admin } = this.config;
     if (admin === undefined) return { metadata };
+    // Loaded only here: express and its middleware are most of the start-up's module loading.
+    const { createAdminApp } = require("./admin/app") as typeof import("./admin/app");
     const guard = createRequestGuard({
       listenAddresses: [admin.host],
       allowHosts: this.config.allowHosts,
       allowCidrs: admin.token === undefined ? defaultAllowedCidrs([admin.host]) : ["0.0.0.0/0", "::/0"],
       log: this.log,
     });
-    const app = createAdminApp(this.adminControls(), { guard, token: admin.token });
+    const app = createAdminApp(this, { guard, token: admin.token });
     return { metadata, admin: await this.open(hardenedServer(app, this.log), admin.host, admin.port, "admin-listening") };
-  }
-
-  adminControls(): AdminControls {
-    return {
-      metrics: this.metrics,
-      health: () => this.refresher.health(),
-      now: () => this.clock.now(),
-      events: () => this.events.current(),
-      scheduleEvent: (event) => this.scheduleEvent(event),
-      clearEvent: (kind) => this.clearEvent(kind),
-      setTag: (key, value) => this.setTag(key, value),
-      removeTag: (key) => this.removeTag(key),
-      setUserData: (data) => this.setUserData(data),
-      setMetadata: (path, value) => this.setMetadata(path, value),
-      removeMetadata: (path) => this.removeMetadata(path),
-      rotateCredentials: () => this.rotateCredentials(),
-      identityCertificate: () => this.identityCertificate(),
-    };
   }
 
   private async open(server: Server, host: string, port: number, event: string): Promise<Listening> {
@@ -263,35 +295,9 @@ export class Emulator {
 
   async stop(): Promise<void> {
     this.refresher.stop();
-    this.events.stop();
+    this.board.stop();
     await this.source.close?.();
     await Promise.all(this.servers.map(close));
     this.servers.length = 0;
-  }
-
-  private compile(): ReplyTable {
-    return compileReplies(
-      buildTree({
-        instance: this.instance,
-        role: this.role,
-        credentials: this.refresher.current(),
-        credentialsUnavailableReason: this.refresher.health().reason ?? "the credential source has not answered yet",
-        publicKey: this.publicKey,
-        events: this.events.current(),
-        userData: this.userData,
-        tags: this.config.instanceMetadataTags ? Object.fromEntries(this.tags) : undefined,
-        overrides: Object.fromEntries(this.overrides),
-        sign: this.signer && identitySignatures(this.signer),
-      }),
-    );
-  }
-
-  private rebuild(): void {
-    this.replies = this.compile();
-    this.containerReply = containerCredentialsReply(
-      this.refresher.current(),
-      this.instance.accountId,
-      this.refresher.health().reason ?? "the credential source has not answered yet",
-    );
   }
 }

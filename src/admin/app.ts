@@ -1,28 +1,11 @@
 import type { IncomingMessage } from "node:http";
 import express, { type ErrorRequestHandler, type Express } from "express";
-import type { Reply } from "../imds/replies";
+import type { Reply } from "../cache/replies";
 import { secretMatcher } from "../secrets";
+import { EVENT_KINDS } from "../config/events";
+import type { Controls } from "../controls";
 import type { Health } from "../credentials/refresher";
-import { EVENT_KINDS, parseEventRequest, type EventKind, type InstanceEvents, type ScheduledEvent } from "../instance/events";
-import { ConfigError, duration, oneOf } from "../validation";
-import type { Metrics } from "./metrics";
-
-/** What the admin listener may read and change; the emulator provides it. */
-export interface AdminControls {
-  readonly metrics: Metrics;
-  health(): Health;
-  now(): number;
-  events(): InstanceEvents;
-  scheduleEvent(event: ScheduledEvent): number;
-  clearEvent(kind: EventKind): void;
-  setTag(key: string, value: string): void;
-  removeTag(key: string): boolean;
-  setUserData(data: Buffer | undefined): void;
-  setMetadata(path: string, value: string): void;
-  removeMetadata(path: string): boolean;
-  rotateCredentials(): Promise<Health>;
-  identityCertificate(): string | undefined;
-}
+import { ConfigError, oneOf } from "../validation";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -62,7 +45,7 @@ export interface AdminSecurity {
 }
 
 /** The admin listener's routes. It runs on its own port, so nothing here is reachable through the metadata port. */
-export function createAdminApp(controls: AdminControls, security: AdminSecurity = {}): Express {
+export function createAdminApp(controls: Controls, security: AdminSecurity = {}): Express {
   const app = express();
   app.disable("x-powered-by");
   const tokenMatches = security.token === undefined ? undefined : secretMatcher(security.token);
@@ -84,18 +67,16 @@ export function createAdminApp(controls: AdminControls, security: AdminSecurity 
     res.status(health.status === "healthy" ? 200 : 503).json(healthDocument(health, controls.now()));
   });
   app.get("/metrics", async (_req, res) => {
-    res.type(controls.metrics.registry.contentType).send(await controls.metrics.registry.metrics());
+    const { contentType, text } = await controls.metrics();
+    res.type(contentType).send(text);
   });
 
   app.get("/admin/events", (_req, res) => {
     res.json(controls.events());
   });
   app.post("/admin/events/:kind", json, (req, res) => {
-    const fields: Record<string, unknown> = req.body ?? {};
-    const request = parseEventRequest(req.params.kind, fields);
-    const afterMs = fields.after === undefined ? 0 : duration("after", fields.after);
-    const at = controls.scheduleEvent({ request, afterMs });
-    res.status(afterMs === 0 ? 200 : 202).json({ kind: request.kind, at: new Date(at).toISOString() });
+    const at = controls.triggerEvent(req.params.kind, req.body ?? {});
+    res.status(at.getTime() > controls.now() ? 202 : 200).json({ kind: req.params.kind, at: at.toISOString() });
   });
   app.delete("/admin/events/:kind", (req, res) => {
     controls.clearEvent(oneOf("event", req.params.kind, EVENT_KINDS));
@@ -134,9 +115,7 @@ export function createAdminApp(controls: AdminControls, security: AdminSecurity 
   });
 
   app.get("/admin/identity-certificate", (_req, res) => {
-    const pem = controls.identityCertificate();
-    if (pem === undefined) return void res.status(503).json({ error: "the signing key is not ready yet" });
-    res.type("application/x-pem-file").send(pem);
+    res.type("application/x-pem-file").send(controls.identityCertificate());
   });
 
   app.use((_req, res) => {

@@ -94,6 +94,7 @@ export class Metrics {
         this.set(refresher.health().status === "healthy" ? 1 : 0);
       },
     });
+    refresher.onAttempt(this.onAttempt);
   }
 
   readonly onOutcome = (outcome: RequestOutcome): void => {

@@ -1,22 +1,57 @@
-import { isIP } from "node:net";
-import { parseRoleArn } from "../credentials/arn";
-import { parseCidr } from "../imds/guards";
-import type { HttpEndpoint, HttpTokens } from "../imds/handler";
-import {
-  LIFECYCLE_STATES,
-  MAINTENANCE_CODES,
-  SPOT_ACTIONS,
-  type ScheduledEvent,
-} from "../instance/events";
-import type { InstanceLifeCycle, InstanceSettings, SecondaryInterfaceSettings } from "../instance/instance";
+import { isLoopback } from "../addresses";
 import type { LogLevel } from "../log";
-import { ConfigError, duration, expected, oneOf } from "../validation";
-import { OPTIONS, envName } from "./options";
+import { ConfigError, expected } from "../validation";
+import type { ScheduledEvent } from "./events";
+import {
+  isMapping,
+  readSections,
+  scalar,
+  SECTION_KEYS,
+  type DescriptionSections,
+  type SecondaryInterfaceSettings,
+} from "./description";
+import {
+  camelName,
+  envName,
+  ENV_PREFIX,
+  OPTION_BY_NAME,
+  OPTIONS,
+  type HTTP_ENDPOINT,
+  type HTTP_TOKENS,
+  type LIFE_CYCLES,
+  type OptionName,
+  type TypedOptions,
+  type ValueOf,
+} from "./schema";
+import { nearest } from "./suggest";
 
 export { ConfigError } from "../validation";
+export type { SecondaryInterfaceSettings } from "./description";
 
-export const MAX_USER_DATA_BYTES = 16 * 1024;
 export const DEFAULT_ROLE_NAME = "imds-emulator";
+
+export type HttpTokens = (typeof HTTP_TOKENS)[number];
+export type HttpEndpoint = (typeof HTTP_ENDPOINT)[number];
+export type InstanceLifeCycle = (typeof LIFE_CYCLES)[number];
+
+/** What a user may say about the emulated instance; everything left out is derived or generated. */
+export interface InstanceSettings {
+  readonly region: string;
+  readonly instanceType: string;
+  readonly instanceLifeCycle: InstanceLifeCycle;
+  readonly accountId?: string;
+  readonly availabilityZone?: string;
+  readonly instanceId?: string;
+  readonly amiId?: string;
+  readonly localIpv4?: string;
+  readonly publicIpv4?: string;
+  readonly mac?: string;
+  readonly architecture?: string;
+  readonly keyName?: string;
+  readonly launchTime?: number;
+  /** Interfaces after the primary one (device 0, which the top-level values describe). */
+  readonly secondaryInterfaces?: readonly SecondaryInterfaceSettings[];
+}
 
 export interface StsSettings {
   readonly roleArn: string;
@@ -25,6 +60,13 @@ export interface StsSettings {
   readonly webIdentityTokenFile?: string;
   readonly region: string;
   readonly endpoint?: string;
+}
+
+/** The ECS-style endpoint: its path on the metadata port, and the token (or the file holding it). */
+export interface ContainerCredentialsSettings {
+  readonly path: string;
+  readonly token?: string;
+  readonly tokenFile?: string;
 }
 
 export interface Config {
@@ -39,7 +81,7 @@ export interface Config {
   readonly httpEndpoint: HttpEndpoint;
   readonly instanceMetadataTags: boolean;
   readonly userDataFile?: string;
-  /** User data given inline in the config file. */
+  /** User data given inline in the config file or to the library. */
   readonly userData?: Buffer;
   readonly tags: Readonly<Record<string, string>>;
   readonly metadata: Readonly<Record<string, string>>;
@@ -51,13 +93,8 @@ export interface Config {
   readonly maxConnections: number;
   readonly containerCredentials?: ContainerCredentialsSettings;
   readonly logLevel: LogLevel;
-}
-
-/** The ECS-style endpoint: its path on the metadata port, and the token (or the file holding it). */
-export interface ContainerCredentialsSettings {
-  readonly path: string;
-  readonly token?: string;
-  readonly tokenFile?: string;
+  /** Mistakes that do not stop the start (a misspelt IMDS_EMULATOR_* variable), for the log. */
+  readonly warnings: readonly string[];
 }
 
 /** A config file's content, already parsed; `path` names it in error messages. */
@@ -66,122 +103,59 @@ export interface ConfigFile {
   readonly data: unknown;
 }
 
-/** A value and where it came from (`--port`, `IMDS_EMULATOR_PORT`, `instance.yaml: port`), for messages. */
+/** A value as given and where it came from (`--port`, `IMDS_EMULATOR_PORT`, `instance.yaml: port`), for messages. */
 interface RawValue {
-  readonly value: string | string[];
+  readonly value: unknown;
   readonly origin: string;
 }
 type Raw = Map<string, RawValue>;
 
-const OPTION_NAMES = new Set(OPTIONS.map((option) => option.name));
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$/;
-const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-/** EC2 serves only tags whose keys fit a path segment: no `/`, and not `.` or `..`. */
-const TAG_KEY = /^(?!\.{1,2}$)[\w +\-=.,:@]{1,128}$/;
+const NAMES = OPTIONS.map((option) => option.name);
 
-export function checkTag(where: string, key: string, value: string): void {
-  if (!TAG_KEY.test(key)) {
-    throw expected(where, "a tag key of 1 to 128 letters, digits, spaces and + - = . , _ : @ (EC2 serves no others)", key);
+function defaults(): Raw {
+  const raw: Raw = new Map();
+  for (const option of OPTIONS) {
+    if (option.default !== undefined) raw.set(option.name, { value: String(option.default), origin: `--${option.name}` });
   }
-  if (value.length > 256) throw expected(`${where}.${key}`, "a tag value of at most 256 characters", value);
+  return raw;
 }
 
-function scalar(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return undefined;
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function stringMap(where: string, value: unknown): Record<string, string> {
-  if (!isMapping(value)) throw new ConfigError(`${where}: expected a mapping of names to text values`);
-  const out: Record<string, string> = {};
-  for (const [name, item] of Object.entries(value)) {
-    const text = scalar(item);
-    if (text === undefined) throw new ConfigError(`${where}.${name}: expected a text value`);
-    out[name] = text;
-  }
-  return out;
-}
-
-function secondaryInterfaces(where: string, value: unknown): SecondaryInterfaceSettings[] {
-  if (!Array.isArray(value)) throw new ConfigError(`${where}: expected a list of interfaces after the primary one`);
-  return value.map((item, index) => {
-    const at = `${where}[${index}]`;
-    if (!isMapping(item)) throw new ConfigError(`${at}: expected a mapping with mac, local-ipv4, public-ipv4, subnet-id, security-group-ids`);
-    const { "security-group-ids": groups, ...scalars } = item;
-    const fields = stringMap(at, scalars);
-    for (const key of Object.keys(item)) {
-      if (!["mac", "local-ipv4", "public-ipv4", "subnet-id", "security-group-ids"].includes(key)) {
-        throw new ConfigError(`${at}: unknown key "${key}"; expected mac, local-ipv4, public-ipv4, subnet-id, security-group-ids`);
-      }
-    }
-    const check = (key: string, pattern: RegExp, what: string) => {
-      const text = fields[key];
-      if (text !== undefined && !pattern.test(text)) throw expected(`${at}.${key}`, what, text);
-      return text;
-    };
-    if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === "string" && /^sg-[0-9a-f]{8,17}$/.test(g)))) {
-      throw expected(`${at}.security-group-ids`, "a list of security group ids such as sg-0123456789abcdef0", groups);
-    }
-    return {
-      mac: check("mac", MAC, "a lower-case MAC address such as 0e:12:34:56:78:9a"),
-      localIpv4: check("local-ipv4", IPV4, "an IPv4 address"),
-      publicIpv4: check("public-ipv4", IPV4, "an IPv4 address"),
-      subnetId: check("subnet-id", /^subnet-[0-9a-f]{8,17}$/, "a subnet id such as subnet-0123456789abcdef0"),
-      securityGroupIds: groups as string[] | undefined,
-    };
-  });
-}
-
-interface FileSections {
-  metadata: Record<string, string>;
-  tags: Record<string, string>;
-  userData?: Buffer;
-  secondaryInterfaces?: SecondaryInterfaceSettings[];
-}
-
-function readFile(file: ConfigFile, raw: Raw): FileSections {
-  const sections: FileSections = { metadata: {}, tags: {} };
+function readFile(file: ConfigFile, raw: Raw): DescriptionSections {
   if (!isMapping(file.data)) {
     throw new ConfigError(`${file.path}: expected a mapping of option names to values at the top level`);
   }
   for (const [key, value] of Object.entries(file.data)) {
     const where = `${file.path}: ${key}`;
-    if (key === "metadata") {
-      sections.metadata = stringMap(where, value);
-    } else if (key === "tags") {
-      sections.tags = stringMap(where, value);
-      for (const [tag, text] of Object.entries(sections.tags)) checkTag(where, tag, text);
-    } else if (key === "user-data") {
-      if (typeof value !== "string") throw expected(where, "text (use user-data-file for bytes)", value);
-      sections.userData = Buffer.from(value);
-    } else if (key === "network-interfaces") {
-      sections.secondaryInterfaces = secondaryInterfaces(where, value);
-    } else if (OPTION_NAMES.has(key) && key !== "config") {
-      const values = Array.isArray(value) ? value.map(scalar) : [scalar(value)];
-      if (values.some((item) => item === undefined)) throw expected(where, "a text or number value", value);
-      raw.set(key, { value: Array.isArray(value) ? (values as string[]) : values[0]!, origin: where });
-    } else {
+    if ((SECTION_KEYS as readonly string[]).includes(key)) continue;
+    if (!OPTION_BY_NAME.has(key) || key === "config") {
+      const hint = nearest(key, [...NAMES, ...SECTION_KEYS]);
       throw new ConfigError(
-        `${file.path}: unknown key "${key}"; expected an option name (see --help), metadata, tags, user-data or network-interfaces`,
+        `${file.path}: unknown key "${key}"; ${hint === undefined ? "" : `did you mean "${hint}"? `}expected an option name (see --help), ${SECTION_KEYS.join(", ")}`,
       );
     }
+    const values = Array.isArray(value) ? value.map(scalar) : [scalar(value)];
+    if (values.some((item) => item === undefined)) throw expected(where, "a text or number value", value);
+    raw.set(key, { value: Array.isArray(value) ? values : values[0], origin: where });
   }
-  return sections;
+  return readSections((key) => `${file.path}: ${key}`, file.data);
 }
 
-function readEnv(env: NodeJS.ProcessEnv, raw: Raw): void {
-  for (const option of OPTIONS) {
-    const name = envName(option.name);
-    const value = env[name];
-    if (value === undefined || value === "") continue;
-    raw.set(option.name, { value: option.repeatable ? value.split(/[\s,]+/).filter(Boolean) : value, origin: name });
+/** Reads IMDS_EMULATOR_* variables; returns a warning for each one that names no option. */
+function readEnv(env: NodeJS.ProcessEnv, raw: Raw): string[] {
+  const known = new Map(NAMES.map((name) => [envName(name), name]));
+  const warnings: string[] = [];
+  for (const [variable, value] of Object.entries(env)) {
+    if (!variable.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const name = known.get(variable);
+    if (name === undefined) {
+      const hint = nearest(variable, [...known.keys()]);
+      warnings.push(`${variable} is not an option and is ignored${hint === undefined ? "" : `; did you mean ${hint}?`}`);
+      continue;
+    }
+    if (value === "") continue;
+    raw.set(name, { value: OPTION_BY_NAME.get(name)!.repeatable ? value.split(/[\s,]+/).filter(Boolean) : value, origin: variable });
   }
+  return warnings;
 }
 
 function readCli(cli: Record<string, unknown>, raw: Raw): void {
@@ -190,222 +164,182 @@ function readCli(cli: Record<string, unknown>, raw: Raw): void {
     if (value === undefined) continue;
     // As on most command lines, a repeated single-value option takes its last value.
     const values = (Array.isArray(value) ? value : [value]).map(String);
-    raw.set(option.name, { value: option.repeatable ? values : values.at(-1)!, origin: `--${option.name}` });
+    raw.set(option.name, { value: option.repeatable ? values : values.at(-1), origin: `--${option.name}` });
   }
 }
 
-class Reader {
-  constructor(private readonly raw: Raw) {}
+/** The typed options of the library, checked by the same parsers. */
+function readLibrary(options: TypedOptions, raw: Raw): void {
+  for (const option of OPTIONS) {
+    const value = (options as Record<string, unknown>)[camelName(option.name)];
+    if (value !== undefined) raw.set(option.name, { value, origin: `startEmulator: ${option.name}` });
+  }
+}
 
-  origin(name: string): string {
+/** Each option's value, parsed by its own entry of the schema; every given value is checked, used or not. */
+class Values {
+  private readonly parsed = new Map<string, unknown>();
+
+  constructor(private readonly raw: Raw) {
+    for (const [name, entry] of raw) {
+      const option = OPTION_BY_NAME.get(name)!;
+      let value = entry.value;
+      if (!option.repeatable && Array.isArray(value)) {
+        if (value.length > 1) throw new ConfigError(`${entry.origin}: given more than once; it takes one value`);
+        value = value[0];
+      }
+      this.parsed.set(name, option.parse(value, entry.origin));
+    }
+  }
+
+  origin(name: OptionName): string {
     return this.raw.get(name)?.origin ?? `--${name}`;
   }
 
-  text(name: string): string | undefined {
-    const entry = this.raw.get(name);
-    if (entry === undefined) return undefined;
-    if (!Array.isArray(entry.value)) return entry.value;
-    if (entry.value.length > 1) throw new ConfigError(`${entry.origin}: given more than once; it takes one value`);
-    return entry.value[0];
+  get<N extends OptionName>(name: N): ValueOf<N> | undefined {
+    return this.parsed.get(name) as ValueOf<N> | undefined;
   }
 
-  list(name: string): string[] {
-    const value = this.raw.get(name)?.value;
-    return value === undefined ? [] : Array.isArray(value) ? value : [value];
+  /** An option with a default: always has a value. */
+  must<N extends OptionName>(name: N): ValueOf<N> {
+    return this.get(name)!;
   }
 
-  matching(name: string, pattern: RegExp, what: string): string | undefined {
-    const value = this.text(name);
-    if (value !== undefined && !pattern.test(value)) throw expected(this.origin(name), what, value);
-    return value;
-  }
-
-  integer(name: string, min: number, max: number): number | undefined {
-    const value = this.text(name);
-    if (value === undefined) return undefined;
-    if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) {
-      throw expected(this.origin(name), `an integer from ${min} to ${max}`, value);
-    }
-    return Number(value);
-  }
-
-  choice<T extends string>(name: string, choices: readonly T[]): T | undefined {
-    const value = this.text(name);
-    return value === undefined ? undefined : oneOf(this.origin(name), value, choices);
-  }
-
-  duration(name: string): number | undefined {
-    const value = this.text(name);
-    return value === undefined ? undefined : duration(this.origin(name), value);
-  }
-
-  address(name: string, value: string): string {
-    if (isIP(value) === 0 && value !== "localhost") throw expected(this.origin(name), "an IPv4 or IPv6 address or localhost", value);
-    return value;
+  list<N extends OptionName>(name: N): NonNullable<ValueOf<N>> | [] {
+    return this.get(name) ?? [];
   }
 }
 
-function isLoopback(address: string): boolean {
-  return address === "localhost" || address === "::1" || /^127\./.test(address);
-}
-
-function defaultsOf(): Raw {
-  const raw: Raw = new Map();
-  for (const option of OPTIONS) {
-    if (option.default !== undefined) raw.set(option.name, { value: String(option.default), origin: `--${option.name}` });
-  }
-  return raw;
-}
-
-function choicesOf(name: string): readonly string[] {
-  return OPTIONS.find((option) => option.name === name)?.choices ?? [];
-}
-
-function scheduledEvents(read: Reader): ScheduledEvent[] {
+function scheduledEvents(read: Values): ScheduledEvent[] {
   const events: ScheduledEvent[] = [];
-  const spotAfter = read.duration("spot-interruption-after");
-  const action = read.choice("spot-action", SPOT_ACTIONS)!;
-  if (spotAfter !== undefined) events.push({ request: { kind: "spot-interruption", action }, afterMs: spotAfter });
-  const rebalanceAfter = read.duration("rebalance-after");
+  const spotAfter = read.get("spot-interruption-after");
+  if (spotAfter !== undefined) events.push({ request: { kind: "spot-interruption", action: read.must("spot-action") }, afterMs: spotAfter });
+  const rebalanceAfter = read.get("rebalance-after");
   if (rebalanceAfter !== undefined) events.push({ request: { kind: "rebalance-recommendation" }, afterMs: rebalanceAfter });
-  const maintenanceAfter = read.duration("maintenance-after");
-  const code = read.choice("maintenance-code", MAINTENANCE_CODES)!;
-  if (maintenanceAfter !== undefined) events.push({ request: { kind: "maintenance", code }, afterMs: maintenanceAfter });
-  for (const item of read.list("target-lifecycle-state")) {
-    const [state, after] = item.split("@") as [string, string | undefined];
-    const where = read.origin("target-lifecycle-state");
-    events.push({
-      request: { kind: "target-lifecycle-state", state: oneOf(where, state, LIFECYCLE_STATES) },
-      afterMs: after === undefined ? 0 : duration(where, after),
-    });
+  const maintenanceAfter = read.get("maintenance-after");
+  if (maintenanceAfter !== undefined) {
+    events.push({ request: { kind: "maintenance", code: read.must("maintenance-code") }, afterMs: maintenanceAfter });
+  }
+  for (const { state, afterMs } of read.list("target-lifecycle-state")) {
+    events.push({ request: { kind: "target-lifecycle-state", state }, afterMs });
   }
   return events;
 }
 
-/**
- * Layers the sources (defaults < config file < IMDS_EMULATOR_* < command line) and validates the
- * result. Pure: files are read by the caller.
- */
-export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessEnv, file?: ConfigFile): Config {
-  const raw = defaultsOf();
-  const sections: FileSections = file === undefined ? { metadata: {}, tags: {} } : readFile(file, raw);
-  readEnv(env, raw);
-  readCli(cli, raw);
-  const read = new Reader(raw);
-
-  const hosts = read.list("host").map((host) => read.address("host", host));
-  const port = read.integer("port", 0, 65535)!;
-  const durationSeconds = read.integer("duration-seconds", 900, 43200)!;
-  const rotateBeforeSeconds = read.integer("rotate-before", 1, durationSeconds - 1);
-  const region = read.matching("region", REGION, "an AWS region such as us-east-1")!;
-
-  const roleArn = read.text("role-arn");
-  const parsedArn = roleArn === undefined ? undefined : parseRoleArn(roleArn);
-  if (roleArn !== undefined && parsedArn === undefined) {
-    throw expected(read.origin("role-arn"), "an IAM role ARN such as arn:aws:iam::123456789012:role/name", roleArn);
+function only(read: Values, names: readonly OptionName[], condition: boolean, what: string): void {
+  for (const name of names) {
+    if (!condition && read.get(name) !== undefined) throw new ConfigError(`${read.origin(name)}: only meaningful with ${what}`);
   }
-  for (const name of ["role-session-name", "external-id", "web-identity-token-file", "sts-region", "sts-endpoint"]) {
-    if (roleArn === undefined && read.text(name) !== undefined) {
-      throw new ConfigError(`${read.origin(name)}: only meaningful with --role-arn`);
-    }
-  }
-  const sts: StsSettings | undefined =
-    roleArn === undefined
-      ? undefined
-      : {
-          roleArn,
-          roleSessionName: read.matching("role-session-name", /^[\w+=,.@-]{2,64}$/, "2 to 64 characters of letters, digits and +=,.@_-"),
-          externalId: read.matching("external-id", /^[\w+=,.@:/-]{2,1224}$/, "2 to 1224 characters of letters, digits and +=,.@:/_-"),
-          webIdentityTokenFile: read.text("web-identity-token-file"),
-          region: read.matching("sts-region", REGION, "an AWS region such as us-east-1") ?? region,
-          endpoint: read.matching("sts-endpoint", /^https?:\/\/[^/\s]+/, "a URL such as http://127.0.0.1:5000"),
-        };
+}
 
-  const adminPort = read.integer("admin-port", 0, 65535);
-  const adminHost = read.address("admin-host", read.text("admin-host")!);
-  const adminToken = read.text("admin-token");
+/** The rules between options, and the Config they make. Each single option was checked by its parser. */
+function build(read: Values, sections: DescriptionSections, sectionsOrigin: string, warnings: string[]): Config {
+  const durationSeconds = read.must("duration-seconds");
+  const rotateBeforeSeconds = read.get("rotate-before");
+  if (rotateBeforeSeconds !== undefined && rotateBeforeSeconds >= durationSeconds) {
+    throw expected(read.origin("rotate-before"), `an integer from 1 to ${durationSeconds - 1}`, String(rotateBeforeSeconds));
+  }
+  const region = read.must("region");
+  const role = read.get("role-arn");
+  only(read, ["role-session-name", "external-id", "web-identity-token-file", "sts-region", "sts-endpoint"], role !== undefined, "--role-arn");
+
+  const adminPort = read.get("admin-port");
+  const adminHost = read.must("admin-host");
+  const adminToken = read.get("admin-token");
   if (adminToken !== undefined && adminToken.length < 16) {
     throw expected(read.origin("admin-token"), "at least 16 characters", `${adminToken.length} characters`);
   }
   if (adminPort !== undefined && !isLoopback(adminHost) && adminToken === undefined) {
     throw new ConfigError(`${read.origin("admin-host")}: ${adminHost} is not loopback; set --admin-token (IMDS_EMULATOR_ADMIN_TOKEN) too`);
   }
-  const allowHosts = read.list("allow-host").map((name) => {
-    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(name)) {
-      throw expected(read.origin("allow-host"), "a DNS name such as imds.local", name);
-    }
-    return name;
-  });
-  const allowCidrs = read.list("allow-cidr").map((cidr) => {
-    if (parseCidr(cidr) === undefined) throw expected(read.origin("allow-cidr"), "an address or network such as 10.0.0.0/8 or fd00::/8", cidr);
-    return cidr;
-  });
 
-  const availabilityZone = read.matching("availability-zone", /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+[a-z]$/, "a zone such as us-east-1a");
+  const availabilityZone = read.get("availability-zone");
   if (availabilityZone !== undefined && availabilityZone.slice(0, -1) !== region) {
     throw expected(read.origin("availability-zone"), `a zone of ${region}`, availabilityZone);
   }
-  const instance: InstanceSettings = {
-    region,
-    availabilityZone,
-    accountId: read.matching("account-id", /^[0-9]{12}$/, "12 digits") ?? parsedArn?.accountId,
-    instanceId: read.matching("instance-id", /^i-([0-9a-f]{8}|[0-9a-f]{17})$/, "i- and 8 or 17 hexadecimal digits"),
-    instanceType: read.matching("instance-type", /^[a-z0-9-]+\.[a-z0-9-]+$/, "an instance type such as t3.micro"),
-    amiId: read.matching("ami-id", /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, "ami- and 8 or 17 hexadecimal digits"),
-    localIpv4: read.matching("local-ipv4", IPV4, "an IPv4 address"),
-    publicIpv4: read.matching("public-ipv4", IPV4, "an IPv4 address"),
-    mac: read.matching("mac", MAC, "a lower-case MAC address such as 0e:12:34:56:78:9a"),
-    instanceLifeCycle: read.choice<InstanceLifeCycle>("instance-life-cycle", ["on-demand", "spot"]),
-    secondaryInterfaces: sections.secondaryInterfaces,
-  };
 
-  const containerPath = read.matching(
-    "container-credentials-path",
-    /^\/(?!latest(\/|$)|[0-9]{4}-[0-9]{2}-[0-9]{2}(\/|$)|1\.0(\/|$))[\w\-.~/]+$/,
-    "a path such as /container-credentials that is not part of the metadata tree",
-  );
-  const containerToken = read.text("container-auth-token");
-  const containerTokenFile = read.text("container-auth-token-file");
+  const containerPath = read.get("container-credentials-path");
+  const containerToken = read.get("container-auth-token");
+  const containerTokenFile = read.get("container-auth-token-file");
   if (containerPath !== undefined && (containerToken === undefined) === (containerTokenFile === undefined)) {
     throw new ConfigError(`${read.origin("container-credentials-path")}: give exactly one of --container-auth-token and --container-auth-token-file`);
   }
-  if (containerPath === undefined && (containerToken ?? containerTokenFile) !== undefined) {
-    throw new ConfigError(`${read.origin(containerToken === undefined ? "container-auth-token-file" : "container-auth-token")}: only meaningful with --container-credentials-path`);
-  }
+  only(read, ["container-auth-token", "container-auth-token-file"], containerPath !== undefined, "--container-credentials-path");
 
-  const userDataFile = read.text("user-data-file");
+  const userDataFile = read.get("user-data-file");
   if (userDataFile !== undefined && sections.userData !== undefined) {
-    throw new ConfigError(`${file!.path}: user-data and ${read.origin("user-data-file")} both give user data; keep one`);
+    throw new ConfigError(`${sectionsOrigin}: user-data and ${read.origin("user-data-file")} both give user data; keep one`);
   }
-  if (sections.userData !== undefined && sections.userData.length > MAX_USER_DATA_BYTES) {
-    throw expected(`${file!.path}: user-data`, `at most ${MAX_USER_DATA_BYTES} bytes`, `${sections.userData.length} bytes`);
-  }
+  const allowCidrs = read.list("allow-cidr");
 
   return {
-    hosts,
-    port,
-    roleName:
-      read.matching("role-name", /^[\w+=,.@-]{1,64}$/, "an IAM role name (1 to 64 characters of letters, digits and +=,.@_-)") ??
-      parsedArn?.roleName ??
-      DEFAULT_ROLE_NAME,
-    sts,
+    hosts: read.must("host"),
+    port: read.must("port"),
+    roleName: read.get("role-name") ?? role?.roleName ?? DEFAULT_ROLE_NAME,
+    sts:
+      role === undefined
+        ? undefined
+        : {
+            roleArn: role.arn,
+            roleSessionName: read.get("role-session-name"),
+            externalId: read.get("external-id"),
+            webIdentityTokenFile: read.get("web-identity-token-file"),
+            region: read.get("sts-region") ?? region,
+            endpoint: read.get("sts-endpoint"),
+          },
     durationSeconds,
     rotateBeforeSeconds,
-    instance,
-    httpTokens: read.choice("http-tokens", choicesOf("http-tokens") as HttpTokens[])!,
-    httpEndpoint: read.choice("http-endpoint", choicesOf("http-endpoint") as HttpEndpoint[])!,
-    instanceMetadataTags: read.choice("instance-metadata-tags", ["enabled", "disabled"]) === "enabled",
+    instance: {
+      region,
+      availabilityZone,
+      accountId: read.get("account-id") ?? role?.accountId,
+      instanceId: read.get("instance-id"),
+      instanceType: read.must("instance-type"),
+      amiId: read.get("ami-id"),
+      localIpv4: read.get("local-ipv4"),
+      publicIpv4: read.get("public-ipv4"),
+      mac: read.get("mac"),
+      instanceLifeCycle: read.must("instance-life-cycle"),
+      secondaryInterfaces: sections.secondaryInterfaces,
+    },
+    httpTokens: read.must("http-tokens"),
+    httpEndpoint: read.must("http-endpoint"),
+    instanceMetadataTags: read.must("instance-metadata-tags") === "enabled",
     userDataFile,
     userData: sections.userData,
     tags: sections.tags,
     metadata: sections.metadata,
     events: scheduledEvents(read),
     admin: adminPort === undefined ? undefined : { host: adminHost, port: adminPort, token: adminToken },
-    allowHosts,
+    allowHosts: read.list("allow-host"),
     allowCidrs: allowCidrs.length === 0 ? undefined : allowCidrs,
-    maxConnections: read.integer("max-connections", 1, 65535)!,
+    maxConnections: read.must("max-connections"),
     containerCredentials:
       containerPath === undefined ? undefined : { path: containerPath, token: containerToken, tokenFile: containerTokenFile },
-    logLevel: read.choice("log-level", choicesOf("log-level") as LogLevel[])!,
+    logLevel: read.must("log-level"),
+    warnings,
   };
+}
+
+const NO_SECTIONS: DescriptionSections = { metadata: {}, tags: {} };
+
+/**
+ * Layers the sources (defaults < config file < IMDS_EMULATOR_* < command line) and validates the
+ * result. Pure: files are read by the caller.
+ */
+export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessEnv, file?: ConfigFile): Config {
+  const raw = defaults();
+  const sections = file === undefined ? NO_SECTIONS : readFile(file, raw);
+  const warnings = readEnv(env, raw);
+  readCli(cli, raw);
+  return build(new Values(raw), sections, file?.path ?? "config", warnings);
+}
+
+/** The library's typed options over the defaults; its description sections come as values too. */
+export function resolveLibraryOptions(options: TypedOptions, sections: DescriptionSections): Config {
+  const raw = defaults();
+  raw.set("host", { value: ["127.0.0.1"], origin: "startEmulator: host" });
+  raw.set("port", { value: 0, origin: "startEmulator: port" });
+  readLibrary(options, raw);
+  return build(new Values(raw), sections, "startEmulator()", []);
 }

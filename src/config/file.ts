@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
-import { ConfigError, MAX_USER_DATA_BYTES, type ConfigFile, type ContainerCredentialsSettings } from "./config";
+import { ConfigError, type ConfigFile, type ContainerCredentialsSettings } from "./config";
+import { MAX_USER_DATA_BYTES } from "./description";
 
 /** Reads a JSON or YAML config file; a `.json` name is parsed strictly as JSON, anything else as YAML. */
 export async function loadConfigFile(path: string): Promise<ConfigFile> {

@@ -1,7 +1,12 @@
 import type { Clock, Timer } from "../clock";
 import { keyIdSuffix, type Logger } from "../log";
-import type { ServedCredentials } from "../instance/tree";
 import { SourceError, type CredentialSource, type Credentials, type FailureClass } from "./source";
+
+/** Credentials as served: `lastUpdated` is when this set was obtained, so it changes only with them. */
+export interface ServedCredentials {
+  readonly credentials: Credentials;
+  readonly lastUpdated: number;
+}
 
 /** The project's rotation rule (IMDS-SPEC "Role credentials"): served credentials keep 30 minutes. */
 export const DEFAULT_ROTATE_BEFORE_SECONDS = 1800;
@@ -65,7 +70,6 @@ export interface RefresherOptions {
   readonly rotateBeforeSeconds?: number;
   readonly backoff?: Backoff;
   readonly random?: () => number;
-  readonly onAttempt?: (report: AttemptReport) => void;
 }
 
 function validated(credentials: Credentials, now: number): Credentials {
@@ -95,6 +99,7 @@ export class Refresher {
   private stopped = false;
   private warnedShortSession = false;
   private readonly listeners: Array<(served: ServedCredentials) => void> = [];
+  private readonly attemptListeners: Array<(report: AttemptReport) => void> = [];
   private readonly backoff: Backoff;
   private readonly random: () => number;
 
@@ -109,6 +114,15 @@ export class Refresher {
 
   onChange(listener: (served: ServedCredentials) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Every fetch's outcome and duration, for metrics. */
+  onAttempt(listener: (report: AttemptReport) => void): void {
+    this.attemptListeners.push(listener);
+  }
+
+  private report(report: AttemptReport): void {
+    for (const listener of this.attemptListeners) listener(report);
   }
 
   /** Resolves after the first attempt, successful or not; retries go on in the background. */
@@ -181,13 +195,13 @@ export class Refresher {
   }
 
   private async attempt(): Promise<void> {
-    const { clock, source, onAttempt } = this.options;
+    const { clock, source } = this.options;
     const started = clock.now();
     this.timer?.cancel();
     try {
       const credentials = validated(await source.fetch(), clock.now());
       this.attempted = true;
-      onAttempt?.({ ok: true, durationMs: clock.now() - started });
+      this.report({ ok: true, durationMs: clock.now() - started });
       this.accept(credentials);
     } catch (error) {
       this.attempted = true;
@@ -195,7 +209,7 @@ export class Refresher {
         error instanceof SourceError
           ? error
           : new SourceError("unknown", error instanceof Error ? error.message : String(error));
-      onAttempt?.({ ok: false, durationMs: clock.now() - started, failureClass: failure.failureClass });
+      this.report({ ok: false, durationMs: clock.now() - started, failureClass: failure.failureClass });
       this.reject(failure);
     }
   }

@@ -15,7 +15,7 @@ import {
   fromTokenFile,
 } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import { accountIdFromArn } from "./arn";
+import { accountIdFromArn } from "../config/arn";
 import { SourceError, type CredentialSource, type Credentials, type FailureClass } from "./source";
 
 export interface StsSourceOptions {

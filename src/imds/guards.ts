@@ -3,8 +3,9 @@ import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
 import NodeCache from "node-cache";
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
+import { parseCidr } from "../addresses";
 import type { Logger } from "../log";
-import { textReply, type Reply } from "./replies";
+import { textReply, type Reply } from "../cache/replies";
 
 /**
  * The checks that stand in for what makes EC2's IMDS safe (it is reachable only from the instance),
@@ -55,7 +56,7 @@ export interface HostPolicy {
 export function createHostCheck(policy: HostPolicy): (host: string | undefined) => boolean {
   const anyIp = policy.listenAddresses.some((address) => WILDCARD_ADDRESSES.has(address));
   const ips = new Set(policy.listenAddresses.map(canonicalIp));
-  if (ips.has("localhost")) ["127.0.0.1", "::1"].forEach((ip) => ips.add(ip));
+  if (ips.has("localhost")) for (const ip of ["127.0.0.1", "::1"]) ips.add(ip);
   const names = new Set(["localhost", ...policy.allowHosts.map((name) => name.toLowerCase())]);
   return (header) => {
     // A request without Host is no browser's; HTTP/1.0 clients may leave it out.
@@ -65,17 +66,6 @@ export function createHostCheck(policy: HostPolicy): (host: string | undefined) 
     if (isIP(host) === 0) return false;
     return anyIp || ips.has(canonicalIp(host));
   };
-}
-
-/** `10.0.0.0/8`, `fd00::/8`, or a bare address (a /32 or /128). */
-export function parseCidr(text: string): { address: string; prefix: number; family: "ipv4" | "ipv6" } | undefined {
-  const [address, prefixText, extra] = text.split("/");
-  const version = isIP(address ?? "");
-  if (extra !== undefined || version === 0) return undefined;
-  const max = version === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? max : /^[0-9]{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (!(prefix >= 0 && prefix <= max)) return undefined;
-  return { address: address!, prefix, family: version === 4 ? "ipv4" : "ipv6" };
 }
 
 /**

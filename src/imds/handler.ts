@@ -1,9 +1,8 @@
+import type { HttpEndpoint, HttpTokens } from "../config/config";
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
 import { MAX_TOKEN_TTL_SECONDS, MIN_TOKEN_TTL_SECONDS, parseTokenTtl, type TokenAuthority } from "./tokens";
-import { resolvePath, textReply, type Reply, type ReplyTable } from "./replies";
+import { resolvePath, textReply, type Reply, type ReplyTable } from "../cache/replies";
 
-export type HttpTokens = "optional" | "required";
-export type HttpEndpoint = "enabled" | "disabled";
 
 export const TOKEN_HEADER = "x-aws-ec2-metadata-token";
 export const TOKEN_TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds";
@@ -204,7 +203,10 @@ export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMe
     }
     if (dated) refusal = ERRORS.datedToken;
     else if (req.headers["x-forwarded-for"] !== undefined) refusal = ERRORS.forwarded;
-    else if ((ttl = parseTokenTtl(req.headers[TOKEN_TTL_HEADER])) === undefined) refusal = ERRORS.badTtl;
+    else {
+      ttl = parseTokenTtl(req.headers[TOKEN_TTL_HEADER]);
+      if (ttl === undefined) refusal = ERRORS.badTtl;
+    }
     if (refusal !== undefined) {
       send(req, res, refusal);
       return refusal.status;

@@ -1,30 +1,5 @@
 import type { Clock, Timer } from "../clock";
-import { ConfigError, oneOf, timestamp } from "../validation";
-
-export const SPOT_ACTIONS = ["stop", "terminate", "hibernate"] as const;
-export type SpotAction = (typeof SPOT_ACTIONS)[number];
-
-export const MAINTENANCE_CODES = [
-  "instance-reboot",
-  "system-reboot",
-  "system-maintenance",
-  "instance-retirement",
-  "instance-stop",
-] as const;
-export type MaintenanceCode = (typeof MAINTENANCE_CODES)[number];
-
-export const LIFECYCLE_STATES = [
-  "InService",
-  "Terminated",
-  "Warmed:Stopped",
-  "Warmed:Running",
-  "Warmed:Hibernated",
-  "Warmed:Terminated",
-] as const;
-export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
-
-export const EVENT_KINDS = ["spot-interruption", "rebalance-recommendation", "maintenance", "target-lifecycle-state"] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
+import type { EventKind, EventRequest, LifecycleState, MaintenanceCode, ScheduledEvent, SpotAction } from "../config/events";
 
 const MAINTENANCE_DESCRIPTIONS: Record<MaintenanceCode, string> = {
   "instance-reboot": "scheduled reboot",
@@ -55,49 +30,24 @@ export interface InstanceEvents {
   readonly targetLifecycleState?: LifecycleState;
 }
 
-export type EventRequest =
-  | { readonly kind: "spot-interruption"; readonly action: SpotAction }
-  | { readonly kind: "rebalance-recommendation" }
-  | { readonly kind: "maintenance"; readonly code: MaintenanceCode; readonly notBefore?: number }
-  | { readonly kind: "target-lifecycle-state"; readonly state: LifecycleState };
-
-/** Reads one event's fields (from the admin API's JSON), naming each field as the caller wrote it. */
-export function parseEventRequest(kind: string, fields: Record<string, unknown>): EventRequest {
-  switch (oneOf("event", kind, EVENT_KINDS)) {
-    case "spot-interruption":
-      return { kind: "spot-interruption", action: oneOf("action", fields.action ?? "terminate", SPOT_ACTIONS) };
-    case "rebalance-recommendation":
-      return { kind: "rebalance-recommendation" };
-    case "maintenance":
-      return {
-        kind: "maintenance",
-        code: oneOf("code", fields.code ?? "system-reboot", MAINTENANCE_CODES),
-        notBefore: fields.notBefore === undefined ? undefined : timestamp("notBefore", fields.notBefore),
-      };
-    case "target-lifecycle-state":
-      if (fields.state === undefined) throw new ConfigError(`state: required, one of ${LIFECYCLE_STATES.join(", ")}`);
-      return { kind: "target-lifecycle-state", state: oneOf("state", fields.state, LIFECYCLE_STATES) };
-  }
-}
-
-export interface ScheduledEvent {
-  readonly request: EventRequest;
-  readonly afterMs: number;
-}
-
 /**
  * The instance's EC2 events: what is in effect now, and timers for what is due later. Every change
- * is reported so the metadata tree can be rebuilt.
+ * is reported to the listeners, so the metadata tree can be rebuilt.
  */
 export class EventBoard {
   private state: InstanceEvents = { scheduledMaintenance: [] };
   private readonly pending = new Map<Timer, EventKind>();
 
+  private readonly listeners: Array<(events: InstanceEvents) => void> = [];
+
   constructor(
     private readonly clock: Clock,
     private readonly eventId: () => string,
-    private readonly onChange: (events: InstanceEvents) => void,
   ) {}
+
+  onChange(listener: (events: InstanceEvents) => void): void {
+    this.listeners.push(listener);
+  }
 
   current(): InstanceEvents {
     return this.state;
@@ -144,11 +94,14 @@ export class EventBoard {
     const second = (ms: number) => Math.floor(ms / 1000) * 1000;
     switch (request.kind) {
       case "spot-interruption":
-        return this.update({ ...this.state, spot: { action: request.action, time: second(at + SPOT_NOTICE_MS) } });
+        this.update({ ...this.state, spot: { action: request.action, time: second(at + SPOT_NOTICE_MS) } });
+        return;
       case "rebalance-recommendation":
-        return this.update({ ...this.state, rebalanceNoticeTime: second(at) });
+        this.update({ ...this.state, rebalanceNoticeTime: second(at) });
+        return;
       case "target-lifecycle-state":
-        return this.update({ ...this.state, targetLifecycleState: request.state });
+        this.update({ ...this.state, targetLifecycleState: request.state });
+        return;
       case "maintenance": {
         const notBefore = second(request.notBefore ?? at + DEFAULT_MAINTENANCE_LEAD_MS);
         const event: MaintenanceEvent = {
@@ -159,13 +112,14 @@ export class EventBoard {
           notAfter: notBefore + MAINTENANCE_WINDOW_MS,
           state: "active",
         };
-        return this.update({ ...this.state, scheduledMaintenance: [...this.state.scheduledMaintenance, event] });
+        this.update({ ...this.state, scheduledMaintenance: [...this.state.scheduledMaintenance, event] });
+        return;
       }
     }
   }
 
   private update(next: InstanceEvents): void {
     this.state = next;
-    this.onChange(next);
+    for (const listener of this.listeners) listener(next);
   }
 }

@@ -1,33 +1,5 @@
 import { createHash } from "node:crypto";
-
-/** What a user may say about the emulated instance; everything left out is derived or generated. */
-export interface InstanceSettings {
-  readonly accountId?: string;
-  readonly region?: string;
-  readonly availabilityZone?: string;
-  readonly instanceId?: string;
-  readonly instanceType?: string;
-  readonly amiId?: string;
-  readonly localIpv4?: string;
-  readonly publicIpv4?: string;
-  readonly mac?: string;
-  readonly architecture?: string;
-  readonly keyName?: string;
-  readonly launchTime?: number;
-  readonly instanceLifeCycle?: InstanceLifeCycle;
-  /** Interfaces after the primary one (device 0, which the top-level values describe). */
-  readonly secondaryInterfaces?: readonly SecondaryInterfaceSettings[];
-}
-
-export type InstanceLifeCycle = "on-demand" | "spot";
-
-export interface SecondaryInterfaceSettings {
-  readonly mac?: string;
-  readonly localIpv4?: string;
-  readonly publicIpv4?: string;
-  readonly subnetId?: string;
-  readonly securityGroupIds?: readonly string[];
-}
+import type { InstanceLifeCycle, InstanceSettings, SecondaryInterfaceSettings } from "../config/config";
 
 export interface NetworkInterface {
   readonly mac: string;
@@ -111,9 +83,6 @@ export function publicHostname(ip: string, region: string, domain: string): stri
   return `ec2-${ip.replace(/\./g, "-")}.${zone}.${domain}`;
 }
 
-export const DEFAULT_REGION = "us-east-1";
-export const DEFAULT_INSTANCE_TYPE = "t3.micro";
-
 function ipv4Octets(ip: string): [number, number, number, number] {
   return ip.split(".").map(Number) as [number, number, number, number];
 }
@@ -121,7 +90,7 @@ function ipv4Octets(ip: string): [number, number, number, number] {
 /** Fills every value the settings leave out, deriving those that must agree (zone, hostnames, domain). */
 export function describeInstance(settings: InstanceSettings, seed: string, now: number): Instance {
   const hex = (label: string, length: number) => seededHex(seed, label, length);
-  const region = settings.region ?? DEFAULT_REGION;
+  const region = settings.region;
   const availabilityZone = settings.availabilityZone ?? `${region}a`;
   const zoneLetterIndex = availabilityZone.charCodeAt(availabilityZone.length - 1) - 96;
   const { partition, domain } = partitionOf(region);
@@ -167,13 +136,13 @@ export function describeInstance(settings: InstanceSettings, seed: string, now: 
     partition,
     domain,
     instanceId: settings.instanceId ?? `i-0${hex("instance", 16)}`,
-    instanceType: settings.instanceType ?? DEFAULT_INSTANCE_TYPE,
+    instanceType: settings.instanceType,
     amiId: settings.amiId ?? `ami-0${hex("ami", 16)}`,
     reservationId: `r-0${hex("reservation", 16)}`,
     architecture: settings.architecture ?? "x86_64",
     keyName: settings.keyName ?? "imds-emulator",
     launchTime: settings.launchTime ?? Math.floor(now / 1000) * 1000,
-    instanceLifeCycle: settings.instanceLifeCycle ?? "on-demand",
+    instanceLifeCycle: settings.instanceLifeCycle,
     interfaces: [
       primary,
       ...(settings.secondaryInterfaces ?? []).map((given, i) => describeInterface(i + 1, given)),

@@ -1,5 +1,5 @@
 import { awsTimestamp } from "../clock";
-import type { Credentials } from "../credentials/source";
+import type { ServedCredentials } from "../credentials/refresher";
 import type { InstanceEvents } from "./events";
 import type { Instance, NetworkInterface } from "./instance";
 
@@ -17,12 +17,6 @@ export class Unavailable {
 /** Served but left out of its parent's listing, as EC2 does with `iam/security-credentials-extended/`. */
 export class Unlisted {
   constructor(readonly node: MetadataNode) {}
-}
-
-/** Credentials as served: `lastUpdated` is when this set was obtained, so it changes only with them. */
-export interface ServedCredentials {
-  readonly credentials: Credentials;
-  readonly lastUpdated: number;
 }
 
 export interface Role {

@@ -3,7 +3,7 @@ import { after, describe, test } from "node:test";
 import supertest from "supertest";
 import { createAdminApp } from "../../src/admin/app";
 import { SourceError, type CredentialSource, type FailureClass } from "../../src/credentials/source";
-import { Emulator } from "../../src/emulator";
+import { createEmulator, type Emulator } from "../../src/emulator";
 import { resolveConfig } from "../../src/config/config";
 import { testEmulator } from "../support/emulator";
 import { FakeClock } from "../support/fake-clock";
@@ -16,13 +16,11 @@ async function failingEmulator(failureClass: FailureClass, message: string): Pro
       throw new SourceError(failureClass, message);
     },
   };
-  const emulator = new Emulator(resolveConfig({}, {}), { clock: new FakeClock(), source, seed: "s" });
-  await emulator.prepare();
-  return emulator;
+  return createEmulator(resolveConfig({}, {}), { clock: new FakeClock(), source, seed: "s" });
 }
 
 function adminOf(emulator: Emulator) {
-  return supertest(createAdminApp(emulator.adminControls()));
+  return supertest(createAdminApp(emulator));
 }
 
 describe("health", () => {
@@ -64,7 +62,9 @@ describe("health", () => {
 
 describe("metrics", () => {
   const emulators: Emulator[] = [];
-  after(() => emulators.forEach((emulator) => emulator.refresher.stop()));
+  after(() => {
+    for (const emulator of emulators) emulator.refresher.stop();
+  });
 
   test("Prometheus text with credential age, expiry, rotations, source calls, requests and token-less reads", async () => {
     const t = await testEmulator();

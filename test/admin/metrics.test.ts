@@ -5,7 +5,7 @@ import { testEmulator } from "../support/emulator";
 test("request counts reach /metrics once each, across several scrapes", async () => {
   const t = await testEmulator();
   try {
-    const scrape = () => t.emulator.metrics.registry.metrics();
+    const scrape = () => t.emulator.metricsRegistry.registry.metrics();
     await t.http.get("/latest/meta-data/instance-id");
     assert.match(await scrape(), /^imds_emulator_requests_total\{path_class="metadata",status="200"\} 1$/m);
     assert.match(await scrape(), /^imds_emulator_requests_total\{path_class="metadata",status="200"\} 1$/m);
@@ -19,7 +19,7 @@ test("request counts reach /metrics once each, across several scrapes", async ()
     assert.match(text, /^imds_emulator_requests_total\{path_class="credentials",status="404"\} 1$/m);
     assert.match(text, /^imds_emulator_metadata_no_token_total 2$/m);
     // Outcomes built elsewhere (not the handler's shared objects) count in the same series.
-    t.emulator.metrics.onOutcome({ pathClass: "metadata", status: 200, tokenless: true });
+    t.emulator.metricsRegistry.onOutcome({ pathClass: "metadata", status: 200, tokenless: true });
     const after = await scrape();
     assert.match(after, /^imds_emulator_requests_total\{path_class="metadata",status="200"\} 4$/m);
     assert.match(after, /^imds_emulator_metadata_no_token_total 3$/m);

@@ -9,7 +9,7 @@ const TOKEN = "X-aws-ec2-metadata-token";
 
 async function setup(cli: Record<string, unknown> = {}) {
   const t = await testEmulator({ "http-tokens": "required", ...cli });
-  const admin = supertest(createAdminApp(t.emulator.adminControls()));
+  const admin = supertest(createAdminApp(t.emulator));
   const token = await t.token();
   const get = (path: string) => t.http.get(path).set(TOKEN, token);
   return { t, admin, get };

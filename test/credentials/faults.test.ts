@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import supertest from "supertest";
 import { resolveConfig } from "../../src/config/config";
 import { createStsSource } from "../../src/credentials/sts";
-import { Emulator } from "../../src/emulator";
+import { createEmulator, type Emulator } from "../../src/emulator";
 import { createLogger } from "../../src/log";
 import { FakeClock } from "../support/fake-clock";
 import { hang, raw, reset, startFakeSts, stsError, success, type FakeResponse, type FakeSts } from "../support/fake-sts";
@@ -32,9 +32,7 @@ async function emulatorOn(sts: FakeSts, clock: FakeClock, lines: Array<Record<st
     { sourceCredentials: async () => ({ accessKeyId: "AKIDSOURCE", secretAccessKey: "source-secret" }) },
   );
   const log = createLogger("debug", (line) => lines.push(JSON.parse(line)), () => clock.now());
-  const emulator = new Emulator(config, { clock, source, log, seed: "faults", backoffRandom: () => 1 });
-  await emulator.prepare();
-  return emulator;
+  return createEmulator(config, { clock, source, log, seed: "faults", backoffRandom: () => 1 });
 }
 
 async function served(emulator: Emulator) {

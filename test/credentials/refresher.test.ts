@@ -118,8 +118,8 @@ test("on failure it keeps the last good set, backs off, logs the class, and reco
     clock,
     log,
     random: () => 1,
-    onAttempt: (report) => reports.push(report),
   });
+  refresher.onAttempt((report) => reports.push(report));
   await refresher.start();
   const good = refresher.current()!;
   scripted.fail(new SourceError("throttling", "Rate exceeded"));

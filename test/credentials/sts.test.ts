@@ -5,7 +5,6 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { getInstanceMetadataEndpoint } from "@smithy/credential-provider-imds";
 import {
   classifyStsError,
@@ -14,9 +13,8 @@ import {
   type StsSourceDeps,
   type StsSourceOptions,
 } from "../../src/credentials/sts";
-import { accountIdFromArn, defaultRoleSessionName, parseRoleArn } from "../../src/credentials/arn";
+import { accountIdFromArn, defaultRoleSessionName, parseRoleArn } from "../../src/config/arn";
 import { SourceError, type FailureClass } from "../../src/credentials/source";
-import { requireMoto, startMoto, type Moto } from "../support/moto";
 import { hang, raw, startFakeSts, stsError, success, type FakeResponse, type FakeSts } from "../support/fake-sts";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/test-role";
@@ -409,38 +407,5 @@ describe("role session names and ARNs", () => {
     assert.equal(accountIdFromArn(ROLE_ARN), "123456789012");
     assert.equal(accountIdFromArn("arn:aws:s3:::bucket"), undefined);
     assert.equal(accountIdFromArn("not an arn"), undefined);
-  });
-});
-
-describe("against moto_server", () => {
-  let moto: Moto | string | undefined;
-  before(async () => (moto = await startMoto()));
-  after(async () => typeof moto === "object" && moto.stop());
-
-  test("AssumeRole returns credentials that moto accepts as the assumed role", async (t) => {
-    if (!requireMoto(moto, t)) return;
-    const motoUrl = moto.url;
-    const source = createStsSource(options(motoUrl, { requestTimeoutMs: 5000 }), {
-      sourceCredentials: async () => ({ accessKeyId: "testing", secretAccessKey: "testing", sessionToken: "testing" }),
-    });
-
-    const credentials = await source.fetch();
-
-    assert.match(credentials.accessKeyId, /^ASIA/);
-    assert.ok(credentials.expiration > Date.now());
-    assert.equal(credentials.accountId, "123456789012");
-    const { accessKeyId, secretAccessKey, sessionToken } = credentials;
-    const client = new STSClient({
-      region: "us-east-1",
-      endpoint: motoUrl,
-      maxAttempts: 1,
-      credentials: { accessKeyId, secretAccessKey, sessionToken },
-    });
-    try {
-      const identity = await client.send(new GetCallerIdentityCommand({}));
-      assert.equal(identity.Arn, "arn:aws:sts::123456789012:assumed-role/test-role/imds-emulator-test");
-    } finally {
-      client.destroy();
-    }
   });
 });

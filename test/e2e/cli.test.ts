@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { fromInstanceMetadata } from "@aws-sdk/credential-providers";
-import { OPTIONS } from "../../src/config/options";
+import { OPTIONS } from "../../src/config/schema";
 import { CLI, cleanClientEnv, run, startDaemon, type DaemonProcess } from "../support/daemon";
 
 const BOTOCORE_SCRIPT = `

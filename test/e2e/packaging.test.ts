@@ -218,7 +218,7 @@ describe("compose.yaml", () => {
       AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
       AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     };
-    let result;
+    let result: Awaited<ReturnType<typeof run>> | undefined;
     try {
       result = await run("docker-compose", ["-f", join(ROOT, "compose.yaml"), "config"], env);
     } catch (error) {

@@ -4,6 +4,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { createStsSource } from "../../src/credentials/sts";
 import { cleanClientEnv, run, startDaemon, type DaemonProcess } from "../support/daemon";
 import { requireMoto, startMoto, type Moto } from "../support/moto";
 import { tempDir } from "../support/tmp";
@@ -152,6 +154,46 @@ describe("the daemon never asks an instance metadata service for its own source 
     } finally {
       await daemon.stop();
       trap.close();
+    }
+  });
+});
+
+describe("the STS source alone against moto_server", () => {
+  let moto: Moto | string | undefined;
+  before(async () => (moto = await startMoto()));
+  after(async () => typeof moto === "object" && moto.stop());
+
+  test("AssumeRole returns credentials that moto accepts as the assumed role", async (t) => {
+    if (!requireMoto(moto, t)) return;
+    const motoUrl = moto.url;
+    const source = createStsSource({
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/test-role`,
+      roleSessionName: "imds-emulator-test",
+      durationSeconds: 900,
+      region: "us-east-1",
+      endpoint: motoUrl,
+      requestTimeoutMs: 5000,
+    }, {
+      sourceCredentials: async () => ({ accessKeyId: "testing", secretAccessKey: "testing", sessionToken: "testing" }),
+    });
+
+    const credentials = await source.fetch();
+
+    assert.match(credentials.accessKeyId, /^ASIA/);
+    assert.ok(credentials.expiration > Date.now());
+    assert.equal(credentials.accountId, "123456789012");
+    const { accessKeyId, secretAccessKey, sessionToken } = credentials;
+    const client = new STSClient({
+      region: "us-east-1",
+      endpoint: motoUrl,
+      maxAttempts: 1,
+      credentials: { accessKeyId, secretAccessKey, sessionToken },
+    });
+    try {
+      const identity = await client.send(new GetCallerIdentityCommand({}));
+      assert.equal(identity.Arn, "arn:aws:sts::123456789012:assumed-role/test-role/imds-emulator-test");
+    } finally {
+      client.destroy();
     }
   });
 });

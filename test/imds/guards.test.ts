@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { createCallerCheck, createHostCheck, defaultAllowedCidrs, hostOf, parseCidr } from "../../src/imds/guards";
+import { parseCidr } from "../../src/addresses";
+import { createCallerCheck, createHostCheck, defaultAllowedCidrs, hostOf } from "../../src/imds/guards";
 import { createTokenAuthority } from "../../src/imds/tokens";
 import { resolveConfig, ConfigError } from "../../src/config/config";
 import { startEmulator, type RunningEmulator } from "../../src/index";
@@ -174,7 +175,7 @@ describe("resource limits on the real listener", () => {
       assert.equal(response.status, 200);
       t.diagnostic(`credentials in ${(performance.now() - started).toFixed(1)} ms beside 1,000 idle sockets`);
     } finally {
-      idle.forEach((socket) => socket.destroy());
+      for (const socket of idle) socket.destroy();
     }
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { EVENT_KINDS } from "../../src/instance/events";
+import { EVENT_KINDS } from "../../src/config/events";
 import { testEmulator, type TestEmulator } from "../support/emulator";
 import { tempDir } from "../support/tmp";
 

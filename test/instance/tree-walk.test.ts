@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import { resolveConfig } from "../../src/config/config";
 import { loadConfigFile } from "../../src/config/file";
 import type { CredentialSource } from "../../src/credentials/source";
-import { Emulator } from "../../src/emulator";
+import { createEmulator } from "../../src/emulator";
 import { testEmulator, type TestEmulator } from "../support/emulator";
 
 /** A source that always answers, for configs that name a role ARN. */
@@ -142,9 +142,9 @@ describe("the shipped examples", () => {
   for (const name of ["web-server.yaml", "ci-runner.json"]) {
     test(`${name} loads and describes a consistent instance`, async () => {
       const config = resolveConfig({}, {}, await loadConfigFile(join(EXAMPLES, name)));
-      const emulator = new Emulator(config, { seed: "example", source: STUB_SOURCE });
+      const emulator = await createEmulator(config, { seed: "example", source: STUB_SOURCE });
       assert.equal(emulator.instance.availabilityZone.slice(0, -1), emulator.instance.region);
-      emulator.refresher.stop();
+      await emulator.stop();
     });
   }
 });

@@ -68,7 +68,7 @@ describe("startEmulator()", () => {
   });
 
   test("a bad option is a ConfigError naming it", async () => {
-    await assert.rejects(startEmulator({ httpTokens: "maybe" }), (error: unknown) =>
+    await assert.rejects(startEmulator({ httpTokens: "maybe" as "required" }), (error: unknown) =>
       error instanceof ConfigError && /http-tokens: expected one of optional, required/.test(error.message));
   });
 });

@@ -49,8 +49,7 @@ export function startDaemon(
     child.stderr!.setEncoding("utf8");
     child.stderr!.on("data", (chunk: string) => {
       buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) !== -1) {
+      for (let newline = buffered.indexOf("\n"); newline !== -1; newline = buffered.indexOf("\n")) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
         try {

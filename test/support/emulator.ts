@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import supertest from "supertest";
 import { resolveConfig } from "../../src/config/config";
-import { Emulator, type EmulatorDeps } from "../../src/emulator";
+import { createEmulator, type Emulator, type EmulatorDeps } from "../../src/emulator";
 import { FakeClock } from "./fake-clock";
 
 export interface TestEmulator {
@@ -20,8 +20,7 @@ export async function testEmulator(
   file?: Record<string, unknown>,
 ): Promise<TestEmulator> {
   const config = resolveConfig(cli, {}, file === undefined ? undefined : { path: "test.yaml", data: file });
-  const emulator = new Emulator(config, { clock, seed: "test-seed", ...deps });
-  await emulator.prepare();
+  const emulator = await createEmulator(config, { clock, seed: "test-seed", ...deps });
   const server = createServer(emulator.handler);
   const http = supertest(server);
   return {

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { OPTIONS, envName } from "../../src/config/options";
+import { OPTIONS, envName } from "../../src/config/schema";
 
 export const README = join(__dirname, "..", "..", "..", "README.md");
 const HEADER = "| Option | Environment variable | Default | Meaning |";

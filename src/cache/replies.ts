@@ -14,6 +14,10 @@ export function textReply(status: number, text: string): Reply {
   return { status, contentType: "text/plain", body: Buffer.from(text) };
 }
 
+export function json(status: number, value: unknown): Reply {
+  return { status, contentType: "application/json", body: Buffer.from(JSON.stringify(value)) };
+}
+
 function leafReply(node: string | Buffer | Unavailable): Reply {
   if (node instanceof Unavailable) return textReply(503, `503 - Service Unavailable: ${node.reason}`);
   if (Buffer.isBuffer(node)) return { status: 200, contentType: "application/octet-stream", body: node };
@@ -35,7 +39,10 @@ function listing(dir: MetadataDir, markSubtrees: boolean): Reply {
 }
 
 function addNode(table: Map<string, Reply>, path: string, node: MetadataNode): void {
-  if (node instanceof Unlisted) return addNode(table, path, node.node);
+  if (node instanceof Unlisted) {
+    addNode(table, path, node.node);
+    return;
+  }
   if (!(node instanceof Map)) {
     const reply = leafReply(node);
     table.set(path, reply);

@@ -1,0 +1,18 @@
+import { isIP } from "node:net";
+
+/** Address helpers shared by the option checks and the metadata port's caller checks. */
+
+/** `10.0.0.0/8`, `fd00::/8`, or a bare address (a /32 or /128). */
+export function parseCidr(text: string): { address: string; prefix: number; family: "ipv4" | "ipv6" } | undefined {
+  const [address, prefixText, extra] = text.split("/");
+  const version = isIP(address ?? "");
+  if (extra !== undefined || version === 0) return undefined;
+  const max = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : /^[0-9]{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix >= 0 && prefix <= max)) return undefined;
+  return { address: address!, prefix, family: version === 4 ? "ipv4" : "ipv6" };
+}
+
+export function isLoopback(address: string): boolean {
+  return address === "localhost" || address === "::1" || /^127\./.test(address);
+}

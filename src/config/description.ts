@@ -1,0 +1,115 @@
+import { ConfigError, expected } from "../validation";
+import { IPV4, MAC } from "./schema";
+
+/** The parts of an instance description that are not options: metadata overrides, tags, user data, more interfaces. */
+
+export const MAX_USER_DATA_BYTES = 16 * 1024;
+
+export interface SecondaryInterfaceSettings {
+  readonly mac?: string;
+  readonly localIpv4?: string;
+  readonly publicIpv4?: string;
+  readonly subnetId?: string;
+  readonly securityGroupIds?: readonly string[];
+}
+
+/** EC2 serves only tags whose keys fit a path segment: no `/`, and not `.` or `..`. */
+const TAG_KEY = /^(?!\.{1,2}$)[\w +\-=.,:@]{1,128}$/;
+
+export function checkTag(where: string, key: string, value: string): void {
+  if (!TAG_KEY.test(key)) {
+    throw expected(where, "a tag key of 1 to 128 letters, digits, spaces and + - = . , _ : @ (EC2 serves no others)", key);
+  }
+  if (value.length > 256) throw expected(`${where}.${key}`, "a tag value of at most 256 characters", value);
+}
+
+export function checkUserData(where: string, data: Buffer): Buffer {
+  if (data.length > MAX_USER_DATA_BYTES) throw expected(where, `at most ${MAX_USER_DATA_BYTES} bytes`, `${data.length} bytes`);
+  return data;
+}
+
+/** A scalar of a config file as text (YAML reads `port: 80` as a number); undefined for anything else. */
+export function scalar(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return undefined;
+}
+
+export function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function stringMap(where: string, value: unknown): Record<string, string> {
+  if (!isMapping(value)) throw new ConfigError(`${where}: expected a mapping of names to text values`);
+  const out: Record<string, string> = {};
+  for (const [name, item] of Object.entries(value)) {
+    const text = scalar(item);
+    if (text === undefined) throw new ConfigError(`${where}.${name}: expected a text value`);
+    out[name] = text;
+  }
+  return out;
+}
+
+export function tagMap(where: string, value: unknown): Record<string, string> {
+  const tags = stringMap(where, value);
+  for (const [tag, text] of Object.entries(tags)) checkTag(where, tag, text);
+  return tags;
+}
+
+const INTERFACE_KEYS = ["mac", "local-ipv4", "public-ipv4", "subnet-id", "security-group-ids"];
+
+export function secondaryInterfaces(where: string, value: unknown): SecondaryInterfaceSettings[] {
+  if (!Array.isArray(value)) throw new ConfigError(`${where}: expected a list of interfaces after the primary one`);
+  return value.map((item, index) => {
+    const at = `${where}[${index}]`;
+    if (!isMapping(item)) throw new ConfigError(`${at}: expected a mapping with ${INTERFACE_KEYS.join(", ")}`);
+    const { "security-group-ids": groups, ...scalars } = item;
+    const fields = stringMap(at, scalars);
+    for (const key of Object.keys(item)) {
+      if (!INTERFACE_KEYS.includes(key)) throw new ConfigError(`${at}: unknown key "${key}"; expected ${INTERFACE_KEYS.join(", ")}`);
+    }
+    const check = (key: string, pattern: RegExp, what: string) => {
+      const text = fields[key];
+      if (text !== undefined && !pattern.test(text)) throw expected(`${at}.${key}`, what, text);
+      return text;
+    };
+    if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === "string" && /^sg-[0-9a-f]{8,17}$/.test(g)))) {
+      throw expected(`${at}.security-group-ids`, "a list of security group ids such as sg-0123456789abcdef0", groups);
+    }
+    return {
+      mac: check("mac", MAC, "a lower-case MAC address such as 0e:12:34:56:78:9a"),
+      localIpv4: check("local-ipv4", IPV4, "an IPv4 address"),
+      publicIpv4: check("public-ipv4", IPV4, "an IPv4 address"),
+      subnetId: check("subnet-id", /^subnet-[0-9a-f]{8,17}$/, "a subnet id such as subnet-0123456789abcdef0"),
+      securityGroupIds: groups as string[] | undefined,
+    };
+  });
+}
+
+/** What a description file may say beyond the options. */
+export interface DescriptionSections {
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly userData?: Buffer;
+  readonly secondaryInterfaces?: readonly SecondaryInterfaceSettings[];
+}
+
+/** The config-file keys that are sections rather than options, each with its reader. */
+export const SECTION_KEYS = ["metadata", "tags", "user-data", "network-interfaces"] as const;
+
+/** Reads the section keys of a config file's top level; option keys are left to the caller. */
+export function readSections(where: (key: string) => string, data: Record<string, unknown>): DescriptionSections {
+  const at = (key: string) => where(key);
+  return {
+    metadata: data.metadata === undefined ? {} : stringMap(at("metadata"), data.metadata),
+    tags: data.tags === undefined ? {} : tagMap(at("tags"), data.tags),
+    userData: data["user-data"] === undefined ? undefined : inlineUserData(at("user-data"), data["user-data"]),
+    secondaryInterfaces:
+      data["network-interfaces"] === undefined ? undefined : secondaryInterfaces(at("network-interfaces"), data["network-interfaces"]),
+  };
+}
+
+function inlineUserData(where: string, value: unknown): Buffer {
+  if (typeof value !== "string") throw expected(where, "text (use user-data-file for bytes)", value);
+  return checkUserData(where, Buffer.from(value));
+}

@@ -1,0 +1,40 @@
+import type { Credentials } from "./credentials/source";
+import type { Health } from "./credentials/refresher";
+import type { EventKind, ScheduledEvent } from "./config/events";
+import type { Instance } from "./instance/instance";
+import type { InstanceEvents } from "./instance/events";
+
+/**
+ * Everything that may be read or changed while the emulator runs: one interface, implemented once by
+ * the emulator, served over HTTP by the admin listener and handed to library users as is.
+ */
+export interface Controls {
+  readonly instance: Instance;
+  /** The credentials being served now. */
+  credentials(): Credentials | undefined;
+  health(): Health;
+  now(): number;
+  /** Prometheus text exposition of the emulator's metrics. */
+  metrics(): Promise<{ readonly contentType: string; readonly text: string }>;
+  /** Rotates the credentials now (or joins a rotation under way) and reports the health after it. */
+  rotateCredentials(): Promise<Health>;
+  events(): InstanceEvents;
+  /** Applies an event now or after its delay; returns when it takes effect (epoch ms). */
+  scheduleEvent(event: ScheduledEvent): number;
+  /**
+   * Fires an EC2 event from untyped fields (the admin API's JSON, a script): now, or after `after`
+   * (`30s`, `2m`); see README "Simulating EC2 events". Bad fields are a ConfigError naming them.
+   */
+  triggerEvent(kind: string, fields?: Record<string, unknown>): Date;
+  clearEvent(kind: EventKind): void;
+  setTag(key: string, value: string): void;
+  /** False when there was no such tag. */
+  removeTag(key: string): boolean;
+  setUserData(data: string | Buffer | undefined): void;
+  /** Sets or adds any path below `meta-data/`, as the config file's `metadata` does. */
+  setMetadata(path: string, value: string): void;
+  /** Takes back a path set with setMetadata or the config file; false when there was none. */
+  removeMetadata(path: string): boolean;
+  /** The certificate that verifies the identity document's signature, pkcs7 and rsa2048. */
+  identityCertificate(): string;
+}
