@@ -58,6 +58,7 @@ describe("the command line", () => {
     [["--http-tokens", "maybe"], /^imds-emulator: .*http-tokens.*maybe/],
     [["--duration-seconds", "10"], /^imds-emulator: --duration-seconds: expected an integer from 900 to 43200, got "10"$/],
     [["--no-such-option"], /^imds-emulator: Unknown argument/],
+    [["--htp-tokens", "required"], /^imds-emulator: Unknown argument: htp-tokens; did you mean --http-tokens for --htp-tokens\?$/],
     [["--config", "/nonexistent/x.yaml"], /^imds-emulator: --config: cannot read \/nonexistent\/x\.yaml: ENOENT$/],
     [["--user-data-file", "/nonexistent/ud"], /^imds-emulator: --user-data-file: cannot read \/nonexistent\/ud: ENOENT$/],
   ] as const) {
@@ -70,6 +71,16 @@ describe("the command line", () => {
       assert.doesNotMatch(result.stderr, /\n\s+at /);
     });
   }
+
+  test("a misspelt IMDS_EMULATOR_* variable is logged as a warning naming the option meant", async () => {
+    const daemon = await startDaemon([], { IMDS_EMULATOR_HTTP_TOKEN: "required" });
+    try {
+      const warning = daemon.logs.find((line) => line.event === "config-warning");
+      assert.match(String(warning?.message), /IMDS_EMULATOR_HTTP_TOKEN is not an option and is ignored; did you mean IMDS_EMULATOR_HTTP_TOKENS\?/);
+    } finally {
+      await daemon.stop();
+    }
+  });
 
   test("--help documents every option with its default", async () => {
     const result = await run(process.execPath, [CLI, "--help"], { PATH: process.env.PATH, COLUMNS: "200" });

@@ -119,6 +119,40 @@ describe("the STS source against moto_server as a real STS", () => {
       await daemon.stop();
     }
   });
+
+  test("AssumeRole returns credentials that moto accepts as the assumed role", async (t) => {
+    if (!requireMoto(moto, t)) return;
+    const motoUrl = moto.url;
+    const source = createStsSource({
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/test-role`,
+      roleSessionName: "imds-emulator-test",
+      durationSeconds: 900,
+      region: "us-east-1",
+      endpoint: motoUrl,
+      requestTimeoutMs: 5000,
+    }, {
+      sourceCredentials: async () => ({ accessKeyId: "testing", secretAccessKey: "testing", sessionToken: "testing" }),
+    });
+
+    const credentials = await source.fetch();
+
+    assert.match(credentials.accessKeyId, /^ASIA/);
+    assert.ok(credentials.expiration > Date.now());
+    assert.equal(credentials.accountId, "123456789012");
+    const { accessKeyId, secretAccessKey, sessionToken } = credentials;
+    const client = new STSClient({
+      region: "us-east-1",
+      endpoint: motoUrl,
+      maxAttempts: 1,
+      credentials: { accessKeyId, secretAccessKey, sessionToken },
+    });
+    try {
+      const identity = await client.send(new GetCallerIdentityCommand({}));
+      assert.equal(identity.Arn, "arn:aws:sts::123456789012:assumed-role/test-role/imds-emulator-test");
+    } finally {
+      client.destroy();
+    }
+  });
 });
 
 describe("the daemon never asks an instance metadata service for its own source credentials", () => {
@@ -154,46 +188,6 @@ describe("the daemon never asks an instance metadata service for its own source 
     } finally {
       await daemon.stop();
       trap.close();
-    }
-  });
-});
-
-describe("the STS source alone against moto_server", () => {
-  let moto: Moto | string | undefined;
-  before(async () => (moto = await startMoto()));
-  after(async () => typeof moto === "object" && moto.stop());
-
-  test("AssumeRole returns credentials that moto accepts as the assumed role", async (t) => {
-    if (!requireMoto(moto, t)) return;
-    const motoUrl = moto.url;
-    const source = createStsSource({
-      roleArn: `arn:aws:iam::${ACCOUNT}:role/test-role`,
-      roleSessionName: "imds-emulator-test",
-      durationSeconds: 900,
-      region: "us-east-1",
-      endpoint: motoUrl,
-      requestTimeoutMs: 5000,
-    }, {
-      sourceCredentials: async () => ({ accessKeyId: "testing", secretAccessKey: "testing", sessionToken: "testing" }),
-    });
-
-    const credentials = await source.fetch();
-
-    assert.match(credentials.accessKeyId, /^ASIA/);
-    assert.ok(credentials.expiration > Date.now());
-    assert.equal(credentials.accountId, "123456789012");
-    const { accessKeyId, secretAccessKey, sessionToken } = credentials;
-    const client = new STSClient({
-      region: "us-east-1",
-      endpoint: motoUrl,
-      maxAttempts: 1,
-      credentials: { accessKeyId, secretAccessKey, sessionToken },
-    });
-    try {
-      const identity = await client.send(new GetCallerIdentityCommand({}));
-      assert.equal(identity.Arn, "arn:aws:sts::123456789012:assumed-role/test-role/imds-emulator-test");
-    } finally {
-      client.destroy();
     }
   });
 });
