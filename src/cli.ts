@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { closeSignalledInspector } from "./no-inspector";
 import yargs from "yargs/yargs";
 import { ConfigError, resolveConfig, type Config } from "./config/config";
 import { loadConfigFile } from "./config/file";
@@ -9,7 +10,7 @@ import { createLogger, logRuntimeWarning, type Logger } from "./log";
 
 /** In-flight requests get this long; the promise is an exit within 5 s. */
 const SHUTDOWN_GRACE_MS = 4500;
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 /** yargs names an unknown option; add the nearest real one, as a misspelt flag is the usual cause. */
 function withSuggestion(message: string): string {
@@ -68,6 +69,9 @@ function handleSignals(emulator: Emulator, log: Logger): void {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // A closed terminal or a supervisor's hang-up: a graceful stop (Node's default would be an abrupt exit).
+  process.on("SIGHUP", onSignal);
+  process.on("SIGUSR1", () => log.warn("signal-ignored", { signal: "SIGUSR1", detail: "this daemon never opens a debugger on a signal" }));
 }
 
 /**
@@ -103,6 +107,7 @@ async function main(): Promise<void> {
     const emulator = await createEmulator(config, { log });
     handleSignals(emulator, log);
     await emulator.listen();
+    if (closeSignalledInspector()) log.warn("inspector-closed", { detail: "a SIGUSR1 during start-up opened Node's inspector; it is closed" });
     log.info("started", {
       source: emulator.refresher.health().source,
       role: config.roleName,

@@ -16,7 +16,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ["imds/", "container/", "controls.ts"],
   ["admin/"],
   ["emulator.ts"],
-  ["index.ts", "cli.ts"],
+  ["index.ts", "cli.ts", "no-inspector.ts"],
 ];
 
 const SRC = resolve(__dirname, "..", "..", "..", "src");

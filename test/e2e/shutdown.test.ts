@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { test } from "node:test";
-import { startDaemon, type DaemonProcess } from "../support/daemon";
+import { spawn } from "node:child_process";
+import { CLI, startDaemon, type DaemonProcess } from "../support/daemon";
 
 function exitOf(daemon: DaemonProcess): Promise<{ code: number | null; ms: number }> {
   const started = performance.now();
@@ -19,7 +20,7 @@ function halfRequest(port: number): Promise<Socket> {
   });
 }
 
-for (const [signal, pin] of [["SIGTERM", false], ["SIGINT", true]] as const) {
+for (const [signal, pin] of [["SIGTERM", false], ["SIGINT", true], ["SIGHUP", false]] as const) {
   const pinning = pin ? " (a half-sent request pinned)" : "";
   test(`${signal}: stops accepting, finishes what is in flight, exits 0 within 5 s${pinning}`, async (t) => {
     const daemon = await startDaemon([]);
@@ -50,4 +51,47 @@ test("a second signal exits at once", async (t) => {
   assert.equal(code, 143);
   assert.ok(ms < 1000, `exited after ${ms} ms`);
   t.diagnostic(`second SIGTERM: exit ${code} after ${ms.toFixed(0)} ms`);
+});
+
+test("SIGUSR1 never opens Node's inspector: it is logged and ignored, and the daemon keeps serving", async () => {
+  const daemon = await startDaemon([]);
+  try {
+    daemon.child.kill("SIGUSR1");
+    const deadline = Date.now() + 5000;
+    while (!daemon.logs.some((line) => line.event === "signal-ignored") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(daemon.logs.some((line) => line.event === "signal-ignored" && line.signal === "SIGUSR1"));
+    assert.ok(!daemon.logs.some((line) => /Debugger listening/.test(String(line.line))), JSON.stringify(daemon.logs));
+    assert.equal((await fetch(`${daemon.url}/latest/meta-data/instance-id`)).status, 200);
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test("SIGUSR1 during start-up, before the daemon is ready, leaves no debugger port open", async () => {
+  const child = spawn(process.execPath, [CLI, "--host", "127.0.0.1", "--port", "0"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    child.kill("SIGUSR1");
+    const deadline = Date.now() + 5000;
+    while (!stderr.includes('"started"') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.match(stderr, /"started"/);
+    // Node prints the port it opened; whether or not the signal came early enough to open it, nothing may answer there now.
+    const port = Number(/Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1] ?? 9229);
+    const connected = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on("error", () => resolve(false));
+    });
+    assert.equal(connected, false, stderr);
+  } finally {
+    child.kill("SIGTERM");
+    await exited;
+  }
 });
