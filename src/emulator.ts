@@ -178,7 +178,8 @@ export class Emulator implements Controls {
       onOutcome: this.metricsRegistry.onOutcome,
     });
     const containerPath = config.containerCredentials?.path;
-    if (containerPath === undefined || parts.containerToken === undefined) {
+    // HttpEndpoint=disabled turns the whole port off: the container path serves the same role's credentials.
+    if (containerPath === undefined || parts.containerToken === undefined || config.httpEndpoint === "disabled") {
       this.handler = imds;
     } else {
       const container = createContainerHandler({ token: parts.containerToken, guard, reply: () => this.cache.containerReply() });

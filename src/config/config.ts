@@ -29,6 +29,12 @@ export { ConfigError } from "../validation";
 export type { SecondaryInterfaceSettings } from "./description";
 
 export const DEFAULT_ROLE_NAME = "imds-emulator";
+/**
+ * Credentials served with less than this left fall into an SDK's refresh or outage window: botocore
+ * treats a set with under 10 minutes plus 2 to 10 minutes of jitter left as stale and extends it
+ * (IMDS-SPEC "Role credentials"); its advisory refresh starts at 15 minutes.
+ */
+export const SDK_REFRESH_WINDOW_SECONDS = 1200;
 
 export type HttpTokens = (typeof HTTP_TOKENS)[number];
 export type HttpEndpoint = (typeof HTTP_ENDPOINT)[number];
@@ -271,6 +277,16 @@ function build(read: Values, sections: DescriptionSections, sectionsOrigin: stri
     throw new ConfigError(`${sectionsOrigin}: user-data and ${read.origin("user-data-file")} both give user data; keep one`);
   }
   const allowCidrs = read.list("allow-cidr");
+  if (rotateBeforeSeconds !== undefined && rotateBeforeSeconds < SDK_REFRESH_WINDOW_SECONDS) {
+    warnings.push(
+      `${read.origin("rotate-before")} ${rotateBeforeSeconds}: served credentials will come within ${Math.ceil(rotateBeforeSeconds / 60)} minutes of expiry; ` +
+        "botocore reads a set with under 20 minutes left as an outage and extends it past expiry, and JS v3 calls one with under 5 minutes expired. " +
+        `Keep it at ${SDK_REFRESH_WINDOW_SECONDS} or more (default 1800)`,
+    );
+  }
+  if (containerPath !== undefined && read.must("http-endpoint") === "disabled") {
+    warnings.push(`${read.origin("container-credentials-path")}: with --http-endpoint disabled the whole metadata port answers 403, this path too`);
+  }
 
   return {
     hosts: read.must("host"),

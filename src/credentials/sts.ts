@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import {
   AssumeRoleCommand,
   AssumeRoleWithWebIdentityCommand,
@@ -17,6 +16,7 @@ import {
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { accountIdFromArn } from "../config/arn";
 import { SourceError, type CredentialSource, type Credentials, type FailureClass } from "./source";
+import { readBounded } from "../bounded-read";
 
 export interface StsSourceOptions {
   roleArn: string;
@@ -44,10 +44,12 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
  * every client this module builds (and the nested ones inside credential providers) off IMDS.
  */
 const DEFAULTS_MODE = "standard";
+/** STS takes a WebIdentityToken of at most 20,000 characters (AssumeRoleWithWebIdentity API reference). */
+const MAX_WEB_IDENTITY_TOKEN_BYTES = 20_000;
 
 export function createStsSource(options: StsSourceOptions, deps: StsSourceDeps = {}): CredentialSource {
   const tokenFile = options.webIdentityTokenFile;
-  const read = deps.readFile ?? ((path: string) => readFile(path, "utf8"));
+  const read = deps.readFile ?? (async (path: string) => (await readBounded(path, MAX_WEB_IDENTITY_TOKEN_BYTES)).toString("utf8"));
   const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const client = new STSClient({
     region: options.region,

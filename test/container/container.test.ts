@@ -74,3 +74,17 @@ test("the endpoint's options are checked", () => {
   fails({ "container-credentials-path": "/latest/meta-data/x", "container-auth-token": AUTH }, /not part of the metadata tree/);
   fails({ "container-auth-token": AUTH }, /only meaningful with --container-credentials-path/);
 });
+
+test("with --http-endpoint disabled the container path is refused like the rest of the port, and the start warns", async () => {
+  const imds = await startEmulator({ containerCredentialsPath: PATH, containerAuthToken: AUTH, httpEndpoint: "disabled" });
+  try {
+    const response = await fetch(`${imds.url}${PATH}`, { headers: { Authorization: AUTH } });
+    assert.equal(response.status, 403);
+    assert.doesNotMatch(await response.text(), /SecretAccessKey/);
+    assert.equal((await fetch(`${imds.url}/latest/meta-data/instance-id`)).status, 403);
+  } finally {
+    await imds.stop();
+  }
+  const config = resolveConfig({ "container-credentials-path": PATH, "container-auth-token": AUTH, "http-endpoint": "disabled" }, {});
+  assert.match(config.warnings.join("\n"), /--container-credentials-path: with --http-endpoint disabled the whole metadata port answers 403/);
+});
