@@ -16,7 +16,9 @@ import { createRequestGuard, defaultAllowedCidrs } from "./imds/guards";
 import { createImdsHandler } from "./imds/handler";
 import { compileReplies, type Reply, type ReplyTable } from "./imds/replies";
 import { createTokenAuthority } from "./imds/tokens";
+import { checkMetadataOverride } from "./instance/description";
 import { EventBoard, type EventKind, type ScheduledEvent } from "./instance/events";
+import { createIdentityCredentials } from "./instance/identity-credentials";
 import { describeInstance, seededHex, type Instance } from "./instance/instance";
 import { openSshPublicKey } from "./instance/public-key";
 import { createIdentitySigner, generateSigningKeys, type IdentitySigner } from "./instance/signing";
@@ -70,6 +72,7 @@ export class Emulator {
   readonly instance: Instance;
   readonly role: Role;
   readonly refresher: Refresher;
+  readonly identityCredentials: Refresher;
   readonly metrics: Metrics;
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   private replies: ReplyTable;
@@ -112,12 +115,20 @@ export class Emulator {
       onAttempt: (report) => this.metrics.onAttempt(report),
     });
     this.metrics = new Metrics(source.kind, this.refresher, this.clock);
+    this.identityCredentials = createIdentityCredentials({
+      accountId: this.instance.accountId,
+      durationSeconds: config.durationSeconds,
+      rotateBeforeSeconds: config.rotateBeforeSeconds,
+      clock: this.clock,
+      log: this.log,
+    });
     this.tags = new Map(Object.entries(config.tags));
     this.overrides = new Map(Object.entries(config.metadata));
     this.userData = config.userData;
     this.events = new EventBoard(this.clock, () => `instance-event-0${randomBytes(8).toString("hex")}`, () => this.rebuild());
     this.replies = this.compile();
     this.refresher.onChange(() => this.rebuild());
+    this.identityCredentials.onChange(() => this.rebuild());
     this.guard = createRequestGuard({
       listenAddresses: config.hosts,
       allowHosts: config.allowHosts,
@@ -129,6 +140,7 @@ export class Emulator {
       httpTokens: config.httpTokens,
       httpEndpoint: config.httpEndpoint,
       tokens: createTokenAuthority(this.clock),
+      clock: this.clock,
       replies: () => this.replies,
       onOutcome: this.metrics.onOutcome,
     });
@@ -150,7 +162,7 @@ export class Emulator {
         reply: () => this.containerReply,
       });
     }
-    const [keys] = await Promise.all([generateSigningKeys(), this.refresher.start()]);
+    const [keys] = await Promise.all([generateSigningKeys(), this.refresher.start(), this.identityCredentials.start()]);
     this.signer = createIdentitySigner({ commonName: "imds-emulator instance identity", now: this.clock.now(), keys });
     for (const event of this.config.events) this.scheduleEvent(event);
     this.rebuild();
@@ -186,6 +198,7 @@ export class Emulator {
     if (!/^[\w\-.:@=+,]+(\/[\w\-.:@=+,]+)*$/.test(key)) {
       throw new ConfigError(`metadata: expected a path below meta-data/ such as placement/group-name, got ${JSON.stringify(path)}`);
     }
+    checkMetadataOverride("metadata", key);
     this.overrides.set(key, value);
     this.rebuild();
   }
@@ -263,6 +276,7 @@ export class Emulator {
 
   async stop(): Promise<void> {
     this.refresher.stop();
+    this.identityCredentials.stop();
     this.events.stop();
     await this.source.close?.();
     await Promise.all(this.servers.map(close));
@@ -275,6 +289,7 @@ export class Emulator {
         instance: this.instance,
         role: this.role,
         credentials: this.refresher.current(),
+        identityCredentials: this.identityCredentials.current(),
         credentialsUnavailableReason: this.refresher.health().reason ?? "the credential source has not answered yet",
         publicKey: this.publicKey,
         events: this.events.current(),

@@ -8,6 +8,15 @@ import {
   SPOT_ACTIONS,
   type ScheduledEvent,
 } from "../instance/events";
+import {
+  DESCRIPTION_KEYS,
+  checkIpv6Networks,
+  checkMetadataOverride,
+  ipv6Addresses,
+  isDescriptionKey,
+  readDescriptionKey,
+  type DescriptionSettings,
+} from "../instance/description";
 import type { InstanceLifeCycle, InstanceSettings, SecondaryInterfaceSettings } from "../instance/instance";
 import type { LogLevel } from "../log";
 import { ConfigError, duration, expected, oneOf } from "../validation";
@@ -113,11 +122,11 @@ function secondaryInterfaces(where: string, value: unknown): SecondaryInterfaceS
   return value.map((item, index) => {
     const at = `${where}[${index}]`;
     if (!isMapping(item)) throw new ConfigError(`${at}: expected a mapping with mac, local-ipv4, public-ipv4, subnet-id, security-group-ids`);
-    const { "security-group-ids": groups, ...scalars } = item;
+    const { "security-group-ids": groups, ipv6, ...scalars } = item;
     const fields = stringMap(at, scalars);
     for (const key of Object.keys(item)) {
-      if (!["mac", "local-ipv4", "public-ipv4", "subnet-id", "security-group-ids"].includes(key)) {
-        throw new ConfigError(`${at}: unknown key "${key}"; expected mac, local-ipv4, public-ipv4, subnet-id, security-group-ids`);
+      if (!["mac", "local-ipv4", "public-ipv4", "subnet-id", "security-group-ids", "ipv6"].includes(key)) {
+        throw new ConfigError(`${at}: unknown key "${key}"; expected mac, local-ipv4, public-ipv4, subnet-id, security-group-ids, ipv6`);
       }
     }
     const check = (key: string, pattern: RegExp, what: string) => {
@@ -134,6 +143,7 @@ function secondaryInterfaces(where: string, value: unknown): SecondaryInterfaceS
       publicIpv4: check("public-ipv4", IPV4, "an IPv4 address"),
       subnetId: check("subnet-id", /^subnet-[0-9a-f]{8,17}$/, "a subnet id such as subnet-0123456789abcdef0"),
       securityGroupIds: groups as string[] | undefined,
+      ...(ipv6 === undefined ? {} : { ipv6: ipv6Addresses(`${at}.ipv6`, ipv6) }),
     };
   });
 }
@@ -143,10 +153,11 @@ interface FileSections {
   tags: Record<string, string>;
   userData?: Buffer;
   secondaryInterfaces?: SecondaryInterfaceSettings[];
+  description: DescriptionSettings;
 }
 
 function readFile(file: ConfigFile, raw: Raw): FileSections {
-  const sections: FileSections = { metadata: {}, tags: {} };
+  const sections: FileSections = { metadata: {}, tags: {}, description: {} };
   if (!isMapping(file.data)) {
     throw new ConfigError(`${file.path}: expected a mapping of option names to values at the top level`);
   }
@@ -154,6 +165,9 @@ function readFile(file: ConfigFile, raw: Raw): FileSections {
     const where = `${file.path}: ${key}`;
     if (key === "metadata") {
       sections.metadata = stringMap(where, value);
+      for (const path of Object.keys(sections.metadata)) checkMetadataOverride(`${where}.${path}`, path.replace(/^\/+|\/+$/g, ""));
+    } else if (isDescriptionKey(key)) {
+      sections.description = readDescriptionKey(where, key, value, sections.description);
     } else if (key === "tags") {
       sections.tags = stringMap(where, value);
       for (const [tag, text] of Object.entries(sections.tags)) checkTag(where, tag, text);
@@ -168,7 +182,7 @@ function readFile(file: ConfigFile, raw: Raw): FileSections {
       raw.set(key, { value: Array.isArray(value) ? (values as string[]) : values[0]!, origin: where });
     } else {
       throw new ConfigError(
-        `${file.path}: unknown key "${key}"; expected an option name (see --help), metadata, tags, user-data or network-interfaces`,
+        `${file.path}: unknown key "${key}"; expected an option name (see --help), metadata, tags, user-data, network-interfaces, ${DESCRIPTION_KEYS.join(", ")}`,
       );
     }
   }
@@ -288,7 +302,7 @@ function scheduledEvents(read: Reader): ScheduledEvent[] {
  */
 export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessEnv, file?: ConfigFile): Config {
   const raw = defaultsOf();
-  const sections: FileSections = file === undefined ? { metadata: {}, tags: {} } : readFile(file, raw);
+  const sections: FileSections = file === undefined ? { metadata: {}, tags: {}, description: {} } : readFile(file, raw);
   readEnv(env, raw);
   readCli(cli, raw);
   const read = new Reader(raw);
@@ -357,7 +371,12 @@ export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessE
     mac: read.matching("mac", MAC, "a lower-case MAC address such as 0e:12:34:56:78:9a"),
     instanceLifeCycle: read.choice<InstanceLifeCycle>("instance-life-cycle", ["on-demand", "spot"]),
     secondaryInterfaces: sections.secondaryInterfaces,
+    ...sections.description,
   };
+  checkIpv6Networks([
+    { where: `${file?.path}: ipv6`, ipv6: instance.ipv6 },
+    ...(instance.secondaryInterfaces ?? []).map((nic, i) => ({ where: `${file?.path}: network-interfaces[${i}].ipv6`, ...nic })),
+  ]);
 
   const containerPath = read.matching(
     "container-credentials-path",
