@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
 import type { Clock } from "../clock";
+import { ERAS } from "../instance/versions";
 import { MAX_TOKEN_TTL_SECONDS, MIN_TOKEN_TTL_SECONDS, parseTokenTtl, type TokenAuthority } from "./tokens";
 import { NOT_FOUND, resolvePath, textReply, type Reply, type ReplyTable } from "./replies";
 
@@ -57,11 +58,16 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
 }
 
+/** Keys start with `latest` or the era a dated version answers from (see replies.ts). */
 function pathClassOf(key: string): PathClass {
-  if (key.startsWith("/latest/meta-data/iam/security-credentials")) return "credentials";
-  if (key.startsWith("/latest/meta-data")) return "metadata";
-  if (key.startsWith("/latest/dynamic")) return "dynamic";
-  if (key.startsWith("/latest/user-data")) return "user-data";
+  const second = key.indexOf("/", 1);
+  const version = second === -1 ? key.slice(1) : key.slice(1, second);
+  if (version !== "latest" && !ERAS.includes(version)) return "other";
+  const rest = second === -1 ? "" : key.slice(second);
+  if (rest.startsWith("/meta-data/iam/security-credentials")) return "credentials";
+  if (rest.startsWith("/meta-data")) return "metadata";
+  if (rest.startsWith("/dynamic")) return "dynamic";
+  if (rest.startsWith("/user-data")) return "user-data";
   return "other";
 }
 

@@ -213,7 +213,9 @@ export function setPath(root: MetadataDir, path: string, value: MetadataNode): v
   if (leafName === undefined) return;
   let node = root;
   for (const name of names) {
-    const next = node.get(name);
+    const entry = node.get(name);
+    // Into a wrapped directory (public-keys/0/), keeping how its parent lists it.
+    const next = entry instanceof ListedAs || entry instanceof Unlisted ? entry.node : entry;
     if (next instanceof Map) {
       node = next;
     } else {

@@ -355,3 +355,11 @@ describe("11. block-device-mapping/ beyond ami and root", () => {
 function resolveFile(file: Record<string, unknown>): void {
   resolveConfig({}, {}, { path: "test.yaml", data: file });
 }
+
+describe("1 and 10 together: an override below public-keys/0/ keeps the listing", () => {
+  test("metadata public-keys/0/openssh-key changes the key; public-keys/ still lists 0=imds-emulator", async () => {
+    const { get } = await reader({}, { metadata: { "public-keys/0/openssh-key": "ssh-ed25519 AAAA other" } });
+    assert.equal((await get("/latest/meta-data/public-keys/")).text, "0=imds-emulator");
+    assert.equal((await get("/latest/meta-data/public-keys/0/openssh-key")).text, "ssh-ed25519 AAAA other");
+  });
+});
