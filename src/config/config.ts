@@ -186,6 +186,7 @@ function readFile(file: ConfigFile, raw: Raw): FileSections {
       );
     }
   }
+  checkIpv6Networks(file.path, sections.description.ipv6, sections.secondaryInterfaces);
   return sections;
 }
 
@@ -373,10 +374,6 @@ export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessE
     secondaryInterfaces: sections.secondaryInterfaces,
     ...sections.description,
   };
-  checkIpv6Networks([
-    { where: `${file?.path}: ipv6`, ipv6: instance.ipv6 },
-    ...(instance.secondaryInterfaces ?? []).map((nic, i) => ({ where: `${file?.path}: network-interfaces[${i}].ipv6`, ...nic })),
-  ]);
 
   const containerPath = read.matching(
     "container-credentials-path",

@@ -7,7 +7,7 @@ import { ConfigError, expected, oneOf } from "../validation";
 import { canonicalIpv6, ipv6Network } from "./ipv6";
 
 export type InstanceMonitoring = "enabled" | "disabled";
-export const INSTANCE_MONITORING: readonly InstanceMonitoring[] = ["enabled", "disabled"];
+const INSTANCE_MONITORING: readonly InstanceMonitoring[] = ["enabled", "disabled"];
 
 /** What these keys add to the instance settings. */
 export interface DescriptionSettings {
@@ -90,9 +90,8 @@ function isRoot(entry: string): boolean {
   return entry === "ami" || entry === "root";
 }
 
-/** An interface as the IPv6 check sees it: its addresses, and its subnet (undefined: the primary's). */
+/** A secondary interface as the IPv6 check sees it: its addresses, and its subnet (undefined: the primary's). */
 export interface Ipv6Interface {
-  readonly where: string;
   readonly ipv6?: readonly string[];
   readonly subnetId?: string;
 }
@@ -100,8 +99,13 @@ export interface Ipv6Interface {
 /**
  * One value, one answer: all interfaces are in one VPC, so one /56 holds every address; interfaces in
  * one subnet share its /64. The first address met decides each block, and the tree serves the same.
+ * `file` names the description file in messages.
  */
-export function checkIpv6Networks(interfaces: readonly Ipv6Interface[]): void {
+export function checkIpv6Networks(file: string, primary: readonly string[] | undefined, secondaries: readonly Ipv6Interface[] = []): void {
+  const interfaces = [
+    { where: `${file}: ipv6`, ipv6: primary, subnetId: undefined },
+    ...secondaries.map((nic, i) => ({ ...nic, where: `${file}: network-interfaces[${i}].ipv6` })),
+  ];
   let vpc: { block: string; from: string } | undefined;
   const subnets = new Map<string, { block: string; from: string }>();
   for (const nic of interfaces) {

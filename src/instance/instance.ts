@@ -133,7 +133,7 @@ export function publicHostname(ip: string, region: string, domain: string): stri
 }
 
 export const DEFAULT_REGION = "us-east-1";
-export const DEFAULT_ROOT_DEVICE = "/dev/xvda";
+const DEFAULT_ROOT_DEVICE = "/dev/xvda";
 export const DEFAULT_INSTANCE_TYPE = "t3.micro";
 
 function ipv4Octets(ip: string): [number, number, number, number] {

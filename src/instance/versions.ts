@@ -111,8 +111,9 @@ function asOf(nodes: readonly Dated[], version: string): MetadataDir {
       out.set(label, node);
       continue;
     }
+    // A directory is dropped when this version emptied it, not when it was empty already (tags/instance/).
     const dir = asOf(children, version);
-    if (dir.size > 0) out.set(label, dir);
+    if (dir.size > 0 || children.length === 0) out.set(label, dir);
   }
   return out;
 }

@@ -26,14 +26,16 @@ test("IPv6 addresses in EC2's form, and the /64 and /56 that hold them", () => {
 });
 
 test("interfaces share the VPC's /56, and a subnet's /64", () => {
-  checkIpv6Networks([
-    { where: "ipv6", ipv6: ["2600:1f16:292:100::10"] },
-    { where: "nic1", ipv6: ["2600:1f16:292:100::11"] },
-    { where: "nic2", ipv6: ["2600:1f16:292:1ff::11"], subnetId: "subnet-0123456789abcdef0" },
-    { where: "nic3" },
+  checkIpv6Networks("f.yaml", ["2600:1f16:292:100::10"], [
+    { ipv6: ["2600:1f16:292:100::11"] },
+    { ipv6: ["2600:1f16:292:1ff::11"], subnetId: "subnet-0123456789abcdef0" },
+    {},
   ]);
-  assert.throws(() => checkIpv6Networks([{ where: "ipv6", ipv6: ["2600:1f16:292:100::10", "2600:1f16:292:200::10"] }]),
-    oneLine(/^ipv6: 2600:1f16:292:200::10 is outside the VPC's IPv6 block 2600:1f16:292:100::\/56 \(from ipv6\)$/));
+  checkIpv6Networks("f.yaml", undefined, [{ ipv6: ["2600:1f16:292:100::11"] }]);
+  assert.throws(() => checkIpv6Networks("f.yaml", ["2600:1f16:292:100::10", "2600:1f16:292:200::10"]),
+    oneLine(/^f\.yaml: ipv6: 2600:1f16:292:200::10 is outside the VPC's IPv6 block 2600:1f16:292:100::\/56 \(from f\.yaml: ipv6\)$/));
+  assert.throws(() => checkIpv6Networks("f.yaml", undefined, [{ ipv6: ["2600:1f16:292:100::11"] }, { ipv6: ["2600:1f16:292:101::11"] }]),
+    oneLine(/^f\.yaml: network-interfaces\[1\]\.ipv6: 2600:1f16:292:101::11 is outside its subnet's IPv6 block 2600:1f16:292:100::\/64 \(from f\.yaml: network-interfaces\[0\]\.ipv6\)$/));
 });
 
 test("block devices: EC2's entry names, device names, one device per entry but ami and root", () => {
