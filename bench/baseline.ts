@@ -4,7 +4,7 @@
  * optimisation of src/ ever reaches it: every GET verifies its token with one HMAC-SHA256, as
  * src/imds/tokens.ts does on a cache miss. Bodies and headers are the daemon's own (the runner passes
  * the credential JSON and instance id it read from the daemon); header lists are built once, the
- * fastest form writeHead takes.
+ * fastest form writeHead takes, plus the token's remaining seconds that every read with a token carries.
  * Run: node build/bench/baseline.js <port|0> <credential-path> <credentials-file> <instance-id>
  * (prints `listening <port>` on stderr when ready).
  */
@@ -24,12 +24,16 @@ const routes = new Map([
 ]);
 const empty = reply(Buffer.alloc(0));
 
-/** Version 1, expiry (ms, 8 bytes), nonce (7 bytes), then HMAC-SHA256 over those 16 bytes; base64. */
-function valid(token: string | string[] | undefined): boolean {
-  if (typeof token !== "string") return false;
+/**
+ * Version 1, expiry (ms, 8 bytes), nonce (7 bytes), then HMAC-SHA256 over those 16 bytes; base64.
+ * The token's expiry when it is valid now, undefined otherwise.
+ */
+function expiryOf(token: string | string[] | undefined): number | undefined {
+  if (typeof token !== "string") return undefined;
   const raw = Buffer.from(token, "base64");
-  if (raw.length !== 48 || raw[0] !== 1) return false;
-  return timingSafeEqual(mac(raw.subarray(0, 16)), raw.subarray(16)) && Number(raw.readBigUInt64BE(1)) > Date.now();
+  if (raw.length !== 48 || raw[0] !== 1) return undefined;
+  const expiry = Number(raw.readBigUInt64BE(1));
+  return timingSafeEqual(mac(raw.subarray(0, 16)), raw.subarray(16)) && expiry > Date.now() ? expiry : undefined;
 }
 
 const server = createServer((req, res) => {
@@ -45,7 +49,9 @@ const server = createServer((req, res) => {
   }
   const route = routes.get(req.url!);
   if (route === undefined) return res.writeHead(404, empty.headers).end();
-  if (!valid(req.headers["x-aws-ec2-metadata-token"])) return res.writeHead(401, empty.headers).end();
-  return res.writeHead(200, route.headers).end(route.body);
+  const expiry = expiryOf(req.headers["x-aws-ec2-metadata-token"]);
+  if (expiry === undefined) return res.writeHead(401, empty.headers).end();
+  const remaining = String(Math.floor((expiry - Date.now()) / 1000));
+  return res.writeHead(200, [...route.headers, "x-aws-ec2-metadata-token-ttl-seconds", remaining]).end(route.body);
 });
 server.listen(Number(port), "127.0.0.1", () => process.stderr.write(`listening ${(server.address() as AddressInfo).port}\n`));

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from "./clock";
 import { defaultRoleSessionName } from "./config/arn";
 import type { Config } from "./config/config";
 import { checkTag, checkUserData } from "./config/description";
+import { checkMetadataOverride } from "./config/description-keys";
 import { parseEventTrigger, type EventKind, type ScheduledEvent } from "./config/events";
 import { readContainerToken, readUserData } from "./config/file";
 import { ConfigError } from "./validation";
@@ -13,6 +14,7 @@ import { Refresher, type Health } from "./credentials/refresher";
 import type { CredentialSource } from "./credentials/source";
 import { createWorkerStsSource } from "./credentials/worker-source";
 import { EventBoard, type InstanceEvents } from "./instance/events";
+import { createIdentityCredentials } from "./instance/identity-credentials";
 import { describeInstance, seededHex, type Instance } from "./instance/instance";
 import { openSshPublicKey } from "./instance/public-key";
 import { createIdentitySigner, generateSigningKeys, type IdentitySigner } from "./instance/signing";
@@ -74,6 +76,8 @@ interface Parts {
   readonly instance: Instance;
   readonly source: CredentialSource;
   readonly refresher: Refresher;
+  /** The instance identity role's credentials: minted locally, rotated by the same rule. */
+  readonly identityCredentials: Refresher;
   readonly metrics: Metrics;
   readonly signer: IdentitySigner;
   readonly userData: Buffer | undefined;
@@ -96,12 +100,16 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
   const source = deps.source ?? selectSource(config, instance, clock, log);
   const refresher = new Refresher({ source, clock, log, rotateBeforeSeconds: config.rotateBeforeSeconds, random: deps.backoffRandom });
   const metrics = new Metrics(source.kind, refresher, clock);
+  const { accountId } = instance;
+  const { durationSeconds, rotateBeforeSeconds } = config;
+  const identityCredentials = createIdentityCredentials({ accountId, durationSeconds, rotateBeforeSeconds, clock, log });
   try {
-    const [keys] = await Promise.all([generateSigningKeys(), refresher.start()]);
+    const [keys] = await Promise.all([generateSigningKeys(), refresher.start(), identityCredentials.start()]);
     const signer = createIdentitySigner({ commonName: "imds-emulator instance identity", now: clock.now(), keys });
-    return new Emulator({ config, clock, log, seed, instance, source, refresher, metrics, signer, userData, containerToken });
+    return new Emulator({ config, clock, log, seed, instance, source, refresher, identityCredentials, metrics, signer, userData, containerToken });
   } catch (error) {
     refresher.stop();
+    identityCredentials.stop();
     await source.close?.();
     throw error;
   }
@@ -117,6 +125,7 @@ export class Emulator implements Controls {
   readonly instance: Instance;
   readonly role: Role;
   readonly refresher: Refresher;
+  readonly identityCredentials: Refresher;
   readonly metricsRegistry: Metrics;
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   private readonly cache: ReplyCache;
@@ -139,6 +148,7 @@ export class Emulator implements Controls {
     this.instance = instance;
     this.source = parts.source;
     this.refresher = parts.refresher;
+    this.identityCredentials = parts.identityCredentials;
     this.metricsRegistry = parts.metrics;
     this.signer = parts.signer;
     this.userData = parts.userData;
@@ -155,6 +165,7 @@ export class Emulator implements Controls {
     this.cache = new ReplyCache(this.refresher, () => ({
       instance,
       role: this.role,
+      identityCredentials: this.identityCredentials.current(),
       publicKey: this.publicKey,
       events: this.board.current(),
       userData: this.userData,
@@ -163,6 +174,7 @@ export class Emulator implements Controls {
       sign,
     }));
     this.board.onChange(() => this.cache.rebuild());
+    this.identityCredentials.onChange(() => this.cache.rebuild());
     const guard = createRequestGuard({
       listenAddresses: config.hosts,
       allowHosts: config.allowHosts,
@@ -174,6 +186,7 @@ export class Emulator implements Controls {
       httpTokens: config.httpTokens,
       httpEndpoint: config.httpEndpoint,
       tokens: createTokenAuthority(this.clock),
+      clock: this.clock,
       replies: () => this.cache.replies(),
       onOutcome: this.metricsRegistry.onOutcome,
     });
@@ -246,6 +259,7 @@ export class Emulator implements Controls {
     if (!/^[\w\-.:@=+,]+(\/[\w\-.:@=+,]+)*$/.test(key)) {
       throw new ConfigError(`metadata: expected a path below meta-data/ such as placement/group-name, got ${JSON.stringify(path)}`);
     }
+    checkMetadataOverride("metadata", key);
     this.overrides.set(key, value);
     this.cache.rebuild();
   }
@@ -296,6 +310,7 @@ export class Emulator implements Controls {
 
   async stop(): Promise<void> {
     this.refresher.stop();
+    this.identityCredentials.stop();
     this.board.stop();
     await this.source.close?.();
     await Promise.all(this.servers.map(close));

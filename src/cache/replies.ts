@@ -1,4 +1,5 @@
-import { API_VERSIONS, Unavailable, Unlisted, type MetadataDir, type MetadataNode } from "../instance/tree";
+import { ListedAs, Unavailable, Unlisted, type MetadataDir, type MetadataNode } from "../instance/tree";
+import { API_VERSIONS, eraOf, treesByEra } from "../instance/versions";
 
 /** A response ready to write: resolved once when the tree changes, so a request is one map lookup. */
 export interface Reply {
@@ -18,33 +19,66 @@ export function json(status: number, value: unknown): Reply {
   return { status, contentType: "application/json", body: Buffer.from(JSON.stringify(value)) };
 }
 
+/**
+ * EC2's 404 page, as two captures from EC2 show it (Netflix/ndbench#47, coreos/bugs#1184). Readers
+ * that log a failed read's body (ignition, ec2-metadata scripts) show this page.
+ */
+export const NOT_FOUND: Reply = {
+  status: 404,
+  contentType: "text/html",
+  body: Buffer.from(
+    [
+      '<?xml version="1.0" encoding="iso-8859-1"?>',
+      '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"',
+      '         "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
+      '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">',
+      " <head>",
+      "  <title>404 - Not Found</title>",
+      " </head>",
+      " <body>",
+      "  <h1>404 - Not Found</h1>",
+      " </body>",
+      "</html>",
+      "",
+    ].join("\n"),
+  ),
+};
+
 function leafReply(node: string | Buffer | Unavailable): Reply {
   if (node instanceof Unavailable) return textReply(503, `503 - Service Unavailable: ${node.reason}`);
   if (Buffer.isBuffer(node)) return { status: 200, contentType: "application/octet-stream", body: node };
   return textReply(200, node);
 }
 
-/** A listing entry's path name: EC2 lists keys as `0=<name>` while the path is `0`. */
-function pathName(label: string): string {
-  const equals = label.indexOf("=");
-  return equals === -1 ? label : label.slice(0, equals);
-}
-
 function listing(dir: MetadataDir, markSubtrees: boolean): Reply {
   const lines = [...dir.entries()]
     .filter(([, node]) => !(node instanceof Unlisted) && (!(node instanceof Map) || node.size > 0))
-    .map(([label, node]) => (markSubtrees && node instanceof Map ? `${label}/` : label))
+    .map(([name, node]) => {
+      if (node instanceof ListedAs) return node.label;
+      return markSubtrees && node instanceof Map ? `${name}/` : name;
+    })
     .sort();
   return textReply(200, lines.join("\n"));
 }
 
-function addNode(table: Map<string, Reply>, path: string, node: MetadataNode): void {
-  if (node instanceof Unlisted) {
-    addNode(table, path, node.node);
+/** The table being built, and each leaf's reply made once: the eras' trees share their leaves. */
+interface Compiling {
+  readonly table: Map<string, Reply>;
+  readonly leaves: Map<string | Buffer | Unavailable, Reply>;
+}
+
+function addNode(compiling: Compiling, path: string, node: MetadataNode): void {
+  const { table, leaves } = compiling;
+  if (node instanceof Unlisted || node instanceof ListedAs) {
+    addNode(compiling, path, node.node);
     return;
   }
   if (!(node instanceof Map)) {
-    const reply = leafReply(node);
+    let reply = leaves.get(node);
+    if (reply === undefined) {
+      reply = leafReply(node);
+      leaves.set(node, reply);
+    }
     table.set(path, reply);
     // botocore asks for `placement/availability-zone/`: a leaf answers with a trailing slash too.
     table.set(`${path}/`, reply);
@@ -53,29 +87,35 @@ function addNode(table: Map<string, Reply>, path: string, node: MetadataNode): v
   const reply = listing(node, true);
   table.set(path, reply);
   table.set(`${path}/`, reply);
-  for (const [label, child] of node) addNode(table, `${path}/${pathName(label)}`, child);
+  for (const [name, child] of node) addNode(compiling, `${path}/${name}`, child);
 }
 
+/** One version's tree under `/<name>`; its top level is listed without `/` suffixes, as EC2 does. */
+function addVersion(compiling: Compiling, name: string, tree: MetadataDir): void {
+  for (const [label, child] of tree) addNode(compiling, `/${name}/${label}`, child);
+  const top = listing(tree, false);
+  // EC2 answers `/2009-04-04` as `/2009-04-04/` (coreos/ignition#989 shows the capture).
+  compiling.table.set(`/${name}`, top);
+  compiling.table.set(`/${name}/`, top);
+}
+
+/** `latest` answers from the whole tree, each dated version from its era's (see instance/versions.ts). */
 export function compileReplies(latest: MetadataDir): ReplyTable {
-  const table = new Map<string, Reply>();
-  table.set("/", textReply(200, [...API_VERSIONS, "latest"].join("\n")));
-  for (const [label, child] of latest) addNode(table, `/latest/${label}`, child);
-  // EC2 lists the top level of a version without `/` suffixes: dynamic, meta-data, user-data.
-  const top = listing(latest, false);
-  table.set("/latest", top);
-  table.set("/latest/", top);
-  return table;
+  const compiling: Compiling = { table: new Map(), leaves: new Map() };
+  compiling.table.set("/", textReply(200, [...API_VERSIONS, "latest"].join("\n")));
+  addVersion(compiling, "latest", latest);
+  for (const [era, tree] of treesByEra(latest)) addVersion(compiling, era, tree);
+  return compiling.table;
 }
-
-const DATED_VERSIONS = new Set(API_VERSIONS);
 
 export type ResolvedPath =
-  | { readonly kind: "token"; readonly dated: boolean }
+  | { readonly kind: "token"; readonly exact: boolean }
   | { readonly kind: "metadata"; readonly key: string };
 
 /**
  * Maps a request target to a table key: drops the query, folds repeated slashes (Java builds
- * `//latest/...`), and answers dated API versions from the `latest` tree.
+ * `//latest/...`), and answers each dated API version from its era's tree. The token path is
+ * recognised in its near misses too (a dated version, a trailing slash), which EC2 refuses with 403.
  */
 export function resolvePath(target: string): ResolvedPath {
   const query = target.indexOf("?");
@@ -83,10 +123,11 @@ export function resolvePath(target: string): ResolvedPath {
   const second = path.indexOf("/", 1);
   const version = second === -1 ? path.slice(1) : path.slice(1, second);
   const rest = second === -1 ? "" : path.slice(second);
+  const era = eraOf(version);
   if (rest === "/api/token" || rest === "/api/token/") {
-    if (version === "latest") return { kind: "token", dated: false };
-    if (DATED_VERSIONS.has(version)) return { kind: "token", dated: true };
+    if (version === "latest") return { kind: "token", exact: rest === "/api/token" };
+    if (era !== undefined) return { kind: "token", exact: false };
   }
-  if (DATED_VERSIONS.has(version)) return { kind: "metadata", key: `/latest${rest}` };
+  if (era !== undefined) return { kind: "metadata", key: `/${era}${rest}` };
   return { kind: "metadata", key: path };
 }

@@ -23,6 +23,7 @@ import {
   type TypedOptions,
   type ValueOf,
 } from "./schema";
+import type { InstanceMonitoring } from "./description-keys";
 import { nearest } from "./suggest";
 
 export { ConfigError } from "../validation";
@@ -57,6 +58,11 @@ export interface InstanceSettings {
   readonly launchTime?: number;
   /** Interfaces after the primary one (device 0, which the top-level values describe). */
   readonly secondaryInterfaces?: readonly SecondaryInterfaceSettings[];
+  /** The primary interface's IPv6 addresses. */
+  readonly ipv6?: readonly string[];
+  /** Entries beside (or replacing) `ami` and `root`. */
+  readonly blockDeviceMapping?: Readonly<Record<string, string>>;
+  readonly instanceMonitoring?: InstanceMonitoring;
 }
 
 export interface StsSettings {
@@ -136,14 +142,14 @@ function readFile(file: ConfigFile, raw: Raw): DescriptionSections {
     if (!OPTION_BY_NAME.has(key) || key === "config") {
       const hint = nearest(key, [...NAMES, ...SECTION_KEYS]);
       throw new ConfigError(
-        `${file.path}: unknown key "${key}"; ${hint === undefined ? "" : `did you mean "${hint}"? `}expected an option name (see --help), ${SECTION_KEYS.join(", ")}`,
+        `${file.path}: unknown key "${key}"; ${hint === undefined ? "" : `did you mean "${hint}"? `}expected an option name (see --help) or ${SECTION_KEYS.join(", ")}`,
       );
     }
     const values = Array.isArray(value) ? value.map(scalar) : [scalar(value)];
     if (values.some((item) => item === undefined)) throw expected(where, "a text or number value", value);
     raw.set(key, { value: Array.isArray(value) ? values : values[0], origin: where });
   }
-  return readSections((key) => `${file.path}: ${key}`, file.data);
+  return readSections(file.path, file.data);
 }
 
 /** Reads IMDS_EMULATOR_* variables; returns a warning for each one that names no option. */
@@ -317,6 +323,7 @@ function build(read: Values, sections: DescriptionSections, sectionsOrigin: stri
       mac: read.get("mac"),
       instanceLifeCycle: read.must("instance-life-cycle"),
       secondaryInterfaces: sections.secondaryInterfaces,
+      ...sections.settings,
     },
     httpTokens: read.must("http-tokens"),
     httpEndpoint: read.must("http-endpoint"),

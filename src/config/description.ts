@@ -1,7 +1,19 @@
 import { ConfigError, expected } from "../validation";
+import {
+  checkIpv6Networks,
+  checkMetadataOverride,
+  DESCRIPTION_KEYS,
+  ipv6Addresses,
+  isDescriptionKey,
+  readDescriptionKey,
+  type DescriptionSettings,
+} from "./description-keys";
 import { IPV4, MAC } from "./schema";
 
-/** The parts of an instance description that are not options: metadata overrides, tags, user data, more interfaces. */
+/**
+ * The parts of an instance description that are not options: metadata overrides, tags, user data,
+ * more interfaces, and the keys of description-keys.ts (IPv6, block devices, monitoring).
+ */
 
 export const MAX_USER_DATA_BYTES = 16 * 1024;
 
@@ -11,6 +23,7 @@ export interface SecondaryInterfaceSettings {
   readonly publicIpv4?: string;
   readonly subnetId?: string;
   readonly securityGroupIds?: readonly string[];
+  readonly ipv6?: readonly string[];
 }
 
 /** EC2 serves only tags whose keys fit a path segment: no `/`, and not `.` or `..`. */
@@ -56,14 +69,14 @@ export function tagMap(where: string, value: unknown): Record<string, string> {
   return tags;
 }
 
-const INTERFACE_KEYS = ["mac", "local-ipv4", "public-ipv4", "subnet-id", "security-group-ids"];
+const INTERFACE_KEYS = ["mac", "local-ipv4", "public-ipv4", "subnet-id", "security-group-ids", "ipv6"];
 
 export function secondaryInterfaces(where: string, value: unknown): SecondaryInterfaceSettings[] {
   if (!Array.isArray(value)) throw new ConfigError(`${where}: expected a list of interfaces after the primary one`);
   return value.map((item, index) => {
     const at = `${where}[${index}]`;
     if (!isMapping(item)) throw new ConfigError(`${at}: expected a mapping with ${INTERFACE_KEYS.join(", ")}`);
-    const { "security-group-ids": groups, ...scalars } = item;
+    const { "security-group-ids": groups, ipv6, ...scalars } = item;
     const fields = stringMap(at, scalars);
     for (const key of Object.keys(item)) {
       if (!INTERFACE_KEYS.includes(key)) throw new ConfigError(`${at}: unknown key "${key}"; expected ${INTERFACE_KEYS.join(", ")}`);
@@ -82,6 +95,7 @@ export function secondaryInterfaces(where: string, value: unknown): SecondaryInt
       publicIpv4: check("public-ipv4", IPV4, "an IPv4 address"),
       subnetId: check("subnet-id", /^subnet-[0-9a-f]{8,17}$/, "a subnet id such as subnet-0123456789abcdef0"),
       securityGroupIds: groups as string[] | undefined,
+      ...(ipv6 === undefined ? {} : { ipv6: ipv6Addresses(`${at}.ipv6`, ipv6) }),
     };
   });
 }
@@ -92,20 +106,36 @@ export interface DescriptionSections {
   readonly tags: Readonly<Record<string, string>>;
   readonly userData?: Buffer;
   readonly secondaryInterfaces?: readonly SecondaryInterfaceSettings[];
+  /** What the description keys add to the instance settings. */
+  readonly settings?: DescriptionSettings;
 }
 
-/** The config-file keys that are sections rather than options, each with its reader. */
-export const SECTION_KEYS = ["metadata", "tags", "user-data", "network-interfaces"] as const;
+/** The config-file keys that are sections rather than options. */
+export const SECTION_KEYS: readonly string[] = ["metadata", "tags", "user-data", "network-interfaces", ...DESCRIPTION_KEYS];
+
+/** Metadata overrides, each path checked: no path whose value has an option of its own. */
+export function metadataMap(where: string, value: unknown): Record<string, string> {
+  const metadata = stringMap(where, value);
+  for (const path of Object.keys(metadata)) checkMetadataOverride(`${where}.${path}`, path.replace(/^\/+|\/+$/g, ""));
+  return metadata;
+}
 
 /** Reads the section keys of a config file's top level; option keys are left to the caller. */
-export function readSections(where: (key: string) => string, data: Record<string, unknown>): DescriptionSections {
-  const at = (key: string) => where(key);
+export function readSections(file: string, data: Record<string, unknown>): DescriptionSections {
+  const at = (key: string) => `${file}: ${key}`;
+  let settings: DescriptionSettings = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (isDescriptionKey(key)) settings = readDescriptionKey(at(key), key, value, settings);
+  }
+  const interfaces =
+    data["network-interfaces"] === undefined ? undefined : secondaryInterfaces(at("network-interfaces"), data["network-interfaces"]);
+  checkIpv6Networks(file, settings.ipv6, interfaces);
   return {
-    metadata: data.metadata === undefined ? {} : stringMap(at("metadata"), data.metadata),
+    metadata: data.metadata === undefined ? {} : metadataMap(at("metadata"), data.metadata),
     tags: data.tags === undefined ? {} : tagMap(at("tags"), data.tags),
     userData: data["user-data"] === undefined ? undefined : inlineUserData(at("user-data"), data["user-data"]),
-    secondaryInterfaces:
-      data["network-interfaces"] === undefined ? undefined : secondaryInterfaces(at("network-interfaces"), data["network-interfaces"]),
+    secondaryInterfaces: interfaces,
+    settings,
   };
 }
 

@@ -1,7 +1,9 @@
 import type { HttpEndpoint, HttpTokens } from "../config/config";
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
+import type { Clock } from "../clock";
+import { ERAS } from "../instance/versions";
 import { MAX_TOKEN_TTL_SECONDS, MIN_TOKEN_TTL_SECONDS, parseTokenTtl, type TokenAuthority } from "./tokens";
-import { resolvePath, textReply, type Reply, type ReplyTable } from "../cache/replies";
+import { NOT_FOUND, resolvePath, textReply, type Reply, type ReplyTable } from "../cache/replies";
 
 
 export const TOKEN_HEADER = "x-aws-ec2-metadata-token";
@@ -21,6 +23,8 @@ export interface ImdsHandlerOptions {
   readonly httpTokens: HttpTokens;
   readonly httpEndpoint: HttpEndpoint;
   readonly tokens: TokenAuthority;
+  /** Tells a token's remaining lifetime, echoed on every read made with it. */
+  readonly clock: Clock;
   /** Read at every request, so a rotation swaps the whole table at once. */
   readonly replies: () => ReplyTable;
   /**
@@ -41,10 +45,9 @@ const ERRORS = {
   tokenRequired: textReply(401, "401 - Unauthorized: a session token is required (HttpTokens=required)"),
   disabled: textReply(403, "403 - Forbidden: the metadata endpoint is disabled (HttpEndpoint=disabled)"),
   forwarded: textReply(403, "403 - Forbidden: token requests must not carry X-Forwarded-For"),
-  datedToken: textReply(403, "403 - Forbidden: session tokens are issued only at /latest/api/token"),
+  otherTokenPath: textReply(403, "403 - Forbidden: session tokens are issued only at /latest/api/token"),
   tokenMethod: textReply(405, "405 - Method Not Allowed: use PUT for /latest/api/token"),
   readMethod: textReply(405, "405 - Method Not Allowed: metadata is read with GET or HEAD"),
-  notFound: textReply(404, "404 - Not Found"),
   body: textReply(413, "413 - Payload Too Large: the metadata service accepts no request body"),
 };
 
@@ -54,23 +57,28 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
 }
 
+/** Keys start with `latest` or the era a dated version answers from (see replies.ts). */
 function pathClassOf(key: string): PathClass {
-  if (key.startsWith("/latest/meta-data/iam/security-credentials")) return "credentials";
-  if (key.startsWith("/latest/meta-data")) return "metadata";
-  if (key.startsWith("/latest/dynamic")) return "dynamic";
-  if (key.startsWith("/latest/user-data")) return "user-data";
+  const second = key.indexOf("/", 1);
+  const version = second === -1 ? key.slice(1) : key.slice(1, second);
+  if (version !== "latest" && !ERAS.includes(version)) return "other";
+  const rest = second === -1 ? "" : key.slice(second);
+  if (rest.startsWith("/meta-data/iam/security-credentials")) return "credentials";
+  if (rest.startsWith("/meta-data")) return "metadata";
+  if (rest.startsWith("/dynamic")) return "dynamic";
+  if (rest.startsWith("/user-data")) return "user-data";
   return "other";
 }
 
 /** A request target resolved once: its table key (or the token path) and its metrics class. */
 type Route =
-  | { readonly kind: "token"; readonly dated: boolean; readonly pathClass: PathClass }
+  | { readonly kind: "token"; readonly exact: boolean; readonly pathClass: PathClass }
   | { readonly kind: "metadata"; readonly key: string; readonly pathClass: PathClass };
 
 function routeOf(target: string): Route {
   const resolved = resolvePath(target);
   return resolved.kind === "token"
-    ? { kind: "token", dated: resolved.dated, pathClass: "token" }
+    ? { kind: "token", exact: resolved.exact, pathClass: "token" }
     : { kind: "metadata", key: resolved.key, pathClass: pathClassOf(resolved.key) };
 }
 
@@ -120,10 +128,20 @@ const ALLOW_PUT: HeaderList = [...headersOf(ERRORS.tokenMethod), "Allow", "PUT"]
 const ALLOW_READ: HeaderList = [...headersOf(ERRORS.readMethod), "Allow", "GET, HEAD"];
 
 function send(req: IncomingMessage, res: ServerResponse, reply: Reply, headers: HeaderList = headersOf(reply)): void {
-  // An unread body would be parsed as the next request: close the connection instead.
-  if (reply === ERRORS.body) res.shouldKeepAlive = false;
+  // A refused request's body is never read, and would be parsed as the next request: close instead.
+  if (hasBody(req)) res.shouldKeepAlive = false;
   res.writeHead(reply.status, headers as OutgoingHttpHeader[]);
   res.end(req.method === "HEAD" ? undefined : reply.body);
+}
+
+/**
+ * A read made with a valid token carries the token's remaining seconds, as EC2's answers do:
+ * node-termination-handler (pkg/ec2metadata) parses it with strconv.Atoi after every request and
+ * fetches a new token once it reads 15 or less. Rounded down, so it never promises time the token
+ * does not have.
+ */
+function withTokenTtl(reply: Reply, remainingMs: number): HeaderList {
+  return [...headersOf(reply), TOKEN_TTL_HEADER, String(Math.floor(remainingMs / 1000))];
 }
 
 const PATH_CLASSES: readonly PathClass[] = ["token", "credentials", "metadata", "dynamic", "user-data", "other"];
@@ -148,7 +166,7 @@ function createOutcomes(): (pathClass: PathClass, status: number, tokenless: boo
 
 /** The metadata port: guards in EC2's order, then one lookup in the ready replies. Never awaits anything. */
 export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { tokens, onOutcome, guard } = options;
+  const { tokens, clock, onOutcome, guard } = options;
   const tokenRequired = options.httpTokens === "required";
   const disabled = options.httpEndpoint === "disabled";
   const routeFor = createRouteCache();
@@ -160,7 +178,7 @@ export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMe
 
   return (req, res) => {
     const route = routeFor(req.url ?? "/");
-    const refusal = guard?.(req) ?? (hasBody(req) ? ERRORS.body : undefined);
+    const refusal = guard?.(req);
     if (refusal !== undefined) {
       send(req, res, refusal);
       return report(route.pathClass, refusal.status, false);
@@ -171,37 +189,45 @@ export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMe
     }
 
     if (route.kind === "token") {
-      const status = issueToken(req, res, route.dated);
+      const status = issueToken(req, res, route.exact);
       return report("token", status, false);
     }
 
+    // The method before the body: EC2 answers any other method with 405, with or without a body.
     if (req.method !== "GET" && req.method !== "HEAD") {
       send(req, res, ERRORS.readMethod, ALLOW_READ);
       return report(route.pathClass, 405, false);
     }
+    if (hasBody(req)) {
+      send(req, res, ERRORS.body);
+      return report(route.pathClass, 413, false);
+    }
     const token = req.headers[TOKEN_HEADER];
-    const tokenless = token === undefined;
-    const denied = tokenless
-      ? tokenRequired
-        ? ERRORS.tokenRequired
-        : undefined
-      : typeof token === "string" && tokens.verify(token)
-        ? undefined
-        : ERRORS.badToken;
-    const reply = denied ?? options.replies().get(route.key) ?? ERRORS.notFound;
-    send(req, res, reply);
-    report(route.pathClass, reply.status, tokenless);
+    if (token === undefined) {
+      const reply = tokenRequired ? ERRORS.tokenRequired : (options.replies().get(route.key) ?? NOT_FOUND);
+      send(req, res, reply);
+      return report(route.pathClass, reply.status, true);
+    }
+    const expiry = typeof token === "string" ? tokens.verify(token) : undefined;
+    if (expiry === undefined) {
+      send(req, res, ERRORS.badToken);
+      return report(route.pathClass, 401, false);
+    }
+    const reply = options.replies().get(route.key) ?? NOT_FOUND;
+    send(req, res, reply, withTokenTtl(reply, expiry - clock.now()));
+    report(route.pathClass, reply.status, false);
   };
 
   /** Answers a request on the token path; returns its status. */
-  function issueToken(req: IncomingMessage, res: ServerResponse, dated: boolean): number {
+  function issueToken(req: IncomingMessage, res: ServerResponse, exact: boolean): number {
     let refusal: Reply | undefined;
     let ttl: number | undefined;
     if (req.method !== "PUT") {
       send(req, res, ERRORS.tokenMethod, ALLOW_PUT);
       return 405;
     }
-    if (dated) refusal = ERRORS.datedToken;
+    if (!exact) refusal = ERRORS.otherTokenPath;
+    else if (hasBody(req)) refusal = ERRORS.body;
     else if (req.headers["x-forwarded-for"] !== undefined) refusal = ERRORS.forwarded;
     else {
       ttl = parseTokenTtl(req.headers[TOKEN_TTL_HEADER]);

@@ -30,7 +30,11 @@ export const VERIFIED_TOKEN_CACHE_SIZE = 1024;
  */
 export interface TokenAuthority {
   issue(ttlSeconds: number): string;
-  verify(token: string): boolean;
+  /**
+   * The token's expiry (epoch ms) when it is valid now, undefined otherwise: the port echoes the
+   * remaining lifetime on every read made with it, as EC2 does.
+   */
+  verify(token: string): number | undefined;
 }
 
 export function createTokenAuthority(
@@ -59,19 +63,19 @@ export function createTokenAuthority(
     verify(text) {
       const cached = verified.get(text);
       if (cached !== undefined) {
-        if (cached > clock.now()) return true;
+        if (cached > clock.now()) return cached;
         verified.delete(text);
-        return false;
+        return undefined;
       }
       const token = Buffer.from(text, "base64");
-      if (token.length !== TOKEN_BYTES || token.toString("base64") !== text) return false;
-      if (token.readUInt8(0) !== VERSION) return false;
+      if (token.length !== TOKEN_BYTES || token.toString("base64") !== text) return undefined;
+      if (token.readUInt8(0) !== VERSION) return undefined;
       const payloadEnd = TOKEN_BYTES - MAC_BYTES;
-      if (!timingSafeEqual(mac(token.subarray(0, payloadEnd)), token.subarray(payloadEnd))) return false;
+      if (!timingSafeEqual(mac(token.subarray(0, payloadEnd)), token.subarray(payloadEnd))) return undefined;
       const expiry = Number(token.readBigUInt64BE(1));
-      if (expiry <= clock.now()) return false;
+      if (expiry <= clock.now()) return undefined;
       remember(text, expiry);
-      return true;
+      return expiry;
     },
   };
 }

@@ -1,9 +1,20 @@
 import { createHash } from "node:crypto";
 import type { InstanceLifeCycle, InstanceSettings, SecondaryInterfaceSettings } from "../config/config";
+import type { InstanceMonitoring } from "../config/description-keys";
+import { ipv6Network } from "../ipv6";
+
+/** An interface's IPv6 side: its addresses, its subnet's /64 and its VPC's /56. */
+export interface Ipv6Addressing {
+  readonly addresses: readonly string[];
+  readonly subnetCidrBlock: string;
+  readonly vpcCidrBlock: string;
+}
 
 export interface NetworkInterface {
   readonly mac: string;
   readonly deviceNumber: number;
+  /** Instances with one network card have every interface on card 0. */
+  readonly networkCardIndex: number;
   readonly interfaceId: string;
   readonly localIpv4: string;
   readonly localHostname: string;
@@ -17,6 +28,8 @@ export interface NetworkInterface {
   readonly securityGroupIds: readonly string[];
   readonly securityGroups: readonly string[];
   readonly ownerId: string;
+  /** Undefined for an interface without IPv6. */
+  readonly ipv6?: Ipv6Addressing;
 }
 
 /** The emulated instance: every value the metadata tree shows, consistent with each other. */
@@ -37,6 +50,8 @@ export interface Instance {
   readonly instanceLifeCycle: InstanceLifeCycle;
   /** The primary interface (device 0) first. */
   readonly interfaces: readonly [NetworkInterface, ...NetworkInterface[]];
+  readonly blockDeviceMapping: Readonly<Record<string, string>>;
+  readonly instanceMonitoring: InstanceMonitoring;
 }
 
 /**
@@ -83,6 +98,8 @@ export function publicHostname(ip: string, region: string, domain: string): stri
   return `ec2-${ip.replace(/\./g, "-")}.${zone}.${domain}`;
 }
 
+const DEFAULT_ROOT_DEVICE = "/dev/xvda";
+
 function ipv4Octets(ip: string): [number, number, number, number] {
   return ip.split(".").map(Number) as [number, number, number, number];
 }
@@ -103,12 +120,18 @@ export function describeInstance(settings: InstanceSettings, seed: string, now: 
   const securityGroupIds = [`sg-0${hex("sg", 16)}`];
   const subnetId = `subnet-0${hex("subnet", 16)}`;
 
+  // One VPC: its IPv6 block is the /56 of the first address given (description.ts checks the rest fit).
+  const firstIpv6 = [settings.ipv6, ...(settings.secondaryInterfaces ?? []).map((nic) => nic.ipv6)].find((list) => list?.length)?.[0];
+  const vpcIpv6CidrBlock = firstIpv6 === undefined ? undefined : ipv6Network(firstIpv6, 56);
+
   const describeInterface = (index: number, given: SecondaryInterfaceSettings): NetworkInterface => {
     const localIpv4 = given.localIpv4 ?? `${a}.${b}.${c}.${(seededInt(seed, `ip4-${index}`, 240) + 10) % 254 + 1}`;
     const publicIpv4 = given.publicIpv4;
+    const ipv6 = given.ipv6?.[0];
     return {
       mac: given.mac ?? `0e:${hex(`mac-${index}`, 10).match(/../g)!.join(":")}`,
       deviceNumber: index,
+      networkCardIndex: 0,
       interfaceId: `eni-0${hex(`eni-${index}`, 16)}`,
       localIpv4,
       localHostname: privateHostname(localIpv4, region),
@@ -121,12 +144,17 @@ export function describeInstance(settings: InstanceSettings, seed: string, now: 
       securityGroupIds: given.securityGroupIds ?? securityGroupIds,
       securityGroups: ["default"],
       ownerId: accountId,
+      ipv6:
+        ipv6 === undefined
+          ? undefined
+          : { addresses: given.ipv6!, subnetCidrBlock: ipv6Network(ipv6, 64), vpcCidrBlock: vpcIpv6CidrBlock! },
     };
   };
   const primary = describeInterface(0, {
     mac: settings.mac ?? `0e:${hex("mac", 10).match(/../g)!.join(":")}`,
     localIpv4: primaryIpv4,
     publicIpv4: settings.publicIpv4 ?? `203.0.113.${seededInt(seed, "public-ip", 253) + 1}`,
+    ipv6: settings.ipv6,
   });
   return {
     accountId,
@@ -147,5 +175,7 @@ export function describeInstance(settings: InstanceSettings, seed: string, now: 
       primary,
       ...(settings.secondaryInterfaces ?? []).map((given, i) => describeInterface(i + 1, given)),
     ],
+    blockDeviceMapping: { ami: DEFAULT_ROOT_DEVICE, root: DEFAULT_ROOT_DEVICE, ...settings.blockDeviceMapping },
+    instanceMonitoring: settings.instanceMonitoring ?? "disabled",
   };
 }

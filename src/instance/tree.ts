@@ -7,7 +7,7 @@ import type { Instance, NetworkInterface } from "./instance";
  * The metadata tree as data: a string or Buffer is a leaf, a Map a directory. A leaf that cannot be
  * answered right now (credentials not yet fetched) is an Unavailable, which the port serves as 503.
  */
-export type MetadataNode = string | Buffer | Unavailable | Unlisted | MetadataDir;
+export type MetadataNode = string | Buffer | Unavailable | Unlisted | ListedAs | MetadataDir;
 export type MetadataDir = Map<string, MetadataNode>;
 
 export class Unavailable {
@@ -17,6 +17,18 @@ export class Unavailable {
 /** Served but left out of its parent's listing, as EC2 does with `iam/security-credentials-extended/`. */
 export class Unlisted {
   constructor(readonly node: MetadataNode) {}
+}
+
+/**
+ * Served at its own name but listed as `label`, with no `/`: EC2 lists the key pair at
+ * `public-keys/0/` as `0=<key name>`, and readers (cloud-init, ec2-metadata) turn that line into
+ * `0/openssh-key` themselves.
+ */
+export class ListedAs {
+  constructor(
+    readonly label: string,
+    readonly node: MetadataNode,
+  ) {}
 }
 
 export interface Role {
@@ -35,6 +47,8 @@ export interface TreeInputs {
   readonly instance: Instance;
   readonly role: Role;
   readonly credentials: ServedCredentials | undefined;
+  /** The instance identity role's credentials (EC2 Instance Connect, the SSM agent). */
+  readonly identityCredentials: ServedCredentials | undefined;
   /** Why there are no credentials yet, served with the 503. */
   readonly credentialsUnavailableReason: string;
   readonly publicKey: string;
@@ -46,13 +60,6 @@ export interface TreeInputs {
   readonly overrides: Readonly<Record<string, string>>;
   readonly sign?: (document: string) => IdentitySignatures;
 }
-
-export const API_VERSIONS: readonly string[] = [
-  "1.0", "2007-01-19", "2007-03-01", "2007-08-29", "2007-10-10", "2007-12-15", "2008-02-01",
-  "2008-09-01", "2009-04-04", "2011-01-01", "2011-05-01", "2012-01-12", "2014-02-25", "2014-11-05",
-  "2015-10-20", "2016-04-19", "2016-06-30", "2016-09-02", "2018-03-28", "2018-08-17", "2018-09-24",
-  "2019-10-01", "2020-10-27", "2021-01-03", "2021-03-23", "2021-07-15", "2022-09-24", "2024-04-11",
-];
 
 /** EC2 pretty-prints its JSON documents with `"key" : value`. */
 export function ec2Json(value: unknown): string {
@@ -127,9 +134,22 @@ function iamDir(inputs: TreeInputs): MetadataDir {
   });
 }
 
+/** The identity role's info and credentials; their path names are EC2's (User Guide, "Instance identity roles"). */
+function identityCredentialsDir(inputs: TreeInputs): MetadataDir {
+  const served = inputs.identityCredentials;
+  const unavailable = new Unavailable("the instance identity credentials are not minted yet");
+  const info =
+    served === undefined
+      ? unavailable
+      : ec2Json({ Code: "Success", LastUpdated: awsTimestamp(served.lastUpdated), AccountId: inputs.instance.accountId });
+  const document = served === undefined ? unavailable : credentialDocument(served);
+  return dir({ ec2: dir({ info, "security-credentials": dir({ "ec2-instance": document }) }) });
+}
+
 function interfaceDir(nic: NetworkInterface): MetadataDir {
   const out = dir({
     "device-number": String(nic.deviceNumber),
+    "network-card-index": String(nic.networkCardIndex),
     "interface-id": nic.interfaceId,
     "local-hostname": nic.localHostname,
     "local-ipv4s": nic.localIpv4,
@@ -147,6 +167,11 @@ function interfaceDir(nic: NetworkInterface): MetadataDir {
     out.set("ipv4-associations", dir({ [nic.publicIpv4]: nic.localIpv4 }));
     out.set("public-hostname", nic.publicHostname ?? "");
     out.set("public-ipv4s", nic.publicIpv4);
+  }
+  if (nic.ipv6 !== undefined) {
+    out.set("ipv6s", nic.ipv6.addresses.join("\n"));
+    out.set("subnet-ipv6-cidr-blocks", nic.ipv6.subnetCidrBlock);
+    out.set("vpc-ipv6-cidr-blocks", nic.ipv6.vpcCidrBlock);
   }
   return out;
 }
@@ -182,7 +207,9 @@ export function setPath(root: MetadataDir, path: string, value: MetadataNode): v
   if (leafName === undefined) return;
   let node = root;
   for (const name of names) {
-    const next = node.get(name);
+    const entry = node.get(name);
+    // Into a wrapped directory (public-keys/0/), keeping how its parent lists it.
+    const next = entry instanceof ListedAs || entry instanceof Unlisted ? entry.node : entry;
     if (next instanceof Map) {
       node = next;
     } else {
@@ -201,10 +228,11 @@ function metaDataDir(inputs: TreeInputs): MetadataDir {
     "ami-id": instance.amiId,
     "ami-launch-index": "0",
     "ami-manifest-path": "(unknown)",
-    "block-device-mapping": dir({ ami: "/dev/xvda", root: "/dev/xvda" }),
+    "block-device-mapping": dir({ ...instance.blockDeviceMapping }),
     events: eventsDir(events),
     hostname: nic.localHostname,
     iam: iamDir(inputs),
+    "identity-credentials": identityCredentialsDir(inputs),
     "instance-action": events.spot?.action ?? "none",
     "instance-id": instance.instanceId,
     "instance-life-cycle": instance.instanceLifeCycle,
@@ -220,8 +248,7 @@ function metaDataDir(inputs: TreeInputs): MetadataDir {
       region: instance.region,
     }),
     profile: "default-hvm",
-    // EC2 lists a key as `0=<key name>` while its path is `public-keys/0/`.
-    "public-keys": dir({ [`0=${instance.keyName}`]: dir({ "openssh-key": inputs.publicKey }) }),
+    "public-keys": dir({ "0": new ListedAs(`0=${instance.keyName}`, dir({ "openssh-key": inputs.publicKey })) }),
     "reservation-id": instance.reservationId,
     "security-groups": nic.securityGroups.join("\n"),
     services: dir({ domain: instance.domain, partition: instance.partition }),
@@ -230,6 +257,7 @@ function metaDataDir(inputs: TreeInputs): MetadataDir {
     meta.set("public-hostname", nic.publicHostname ?? "");
     meta.set("public-ipv4", nic.publicIpv4);
   }
+  if (nic.ipv6 !== undefined) meta.set("ipv6", nic.ipv6.addresses[0]!);
   if (events.spot !== undefined) {
     const spot = dir({
       "instance-action": JSON.stringify({ action: events.spot.action, time: awsTimestamp(events.spot.time) }),
@@ -248,7 +276,7 @@ function metaDataDir(inputs: TreeInputs): MetadataDir {
   return meta;
 }
 
-/** The tree under `/latest/`; dated API versions answer from the same tree. */
+/** The tree under `/latest/`; dated API versions answer from parts of it (see versions.ts). */
 export function buildTree(inputs: TreeInputs): MetadataDir {
   const document = identityDocument(inputs.instance);
   const identity = dir({ document });
@@ -256,7 +284,10 @@ export function buildTree(inputs: TreeInputs): MetadataDir {
     for (const [name, value] of Object.entries(inputs.sign(document))) identity.set(name, value);
   }
   const latest = dir({
-    dynamic: dir({ "instance-identity": identity }),
+    dynamic: dir({
+      fws: dir({ "instance-monitoring": inputs.instance.instanceMonitoring }),
+      "instance-identity": identity,
+    }),
     "meta-data": metaDataDir(inputs),
   });
   if (inputs.userData !== undefined) latest.set("user-data", inputs.userData);

@@ -27,3 +27,21 @@ test("request counts reach /metrics once each, across several scrapes", async ()
     t.emulator.refresher.stop();
   }
 });
+
+test("a dated version's reads count in the same path classes as latest's", async () => {
+  const t = await testEmulator();
+  try {
+    await t.http.get("/2021-03-23/meta-data/instance-id");
+    await t.http.get("/2016-09-02/meta-data/iam/security-credentials/imds-emulator");
+    await t.http.get("/2009-04-04/dynamic/instance-identity/document");
+    await t.http.get("/2099-01-01/meta-data/instance-id");
+    const text = await t.emulator.metricsRegistry.registry.metrics();
+    assert.match(text, /^imds_emulator_requests_total\{path_class="metadata",status="200"\} 1$/m);
+    assert.match(text, /^imds_emulator_requests_total\{path_class="credentials",status="200"\} 1$/m);
+    assert.match(text, /^imds_emulator_requests_total\{path_class="dynamic",status="200"\} 1$/m);
+    assert.match(text, /^imds_emulator_requests_total\{path_class="other",status="404"\} 1$/m);
+  } finally {
+    t.emulator.refresher.stop();
+    t.emulator.identityCredentials.stop();
+  }
+});

@@ -70,11 +70,11 @@ test("--role-arn selects STS and gives the role name and account id", () => {
 test("config files: YAML and JSON, with metadata overrides and tags; errors name the file and the key", async () => {
   const dir = tempDir("imds-config-");
   const yamlPath = join(dir, "instance.yaml");
-  await writeFile(yamlPath, "region: eu-central-1\nhost: [127.0.0.1, '::1']\nmetadata:\n  instance-type: m5.large\n  custom/path: 42\ntags:\n  Name: dev\n");
+  await writeFile(yamlPath, "region: eu-central-1\nhost: [127.0.0.1, '::1']\nmetadata:\n  placement/group-name: web-tier\n  custom/path: 42\ntags:\n  Name: dev\n");
   const config = resolveConfig({}, {}, await loadConfigFile(yamlPath));
   assert.equal(config.instance.region, "eu-central-1");
   assert.deepEqual(config.hosts, ["127.0.0.1", "::1"]);
-  assert.deepEqual(config.metadata, { "instance-type": "m5.large", "custom/path": "42" });
+  assert.deepEqual(config.metadata, { "placement/group-name": "web-tier", "custom/path": "42" });
   assert.deepEqual(config.tags, { Name: "dev" });
 
   const jsonPath = join(dir, "instance.json");

@@ -117,11 +117,11 @@ describe("tree, listings and content", () => {
     assert.equal(head.headers["content-length"], String(t.emulator.instance.instanceId.length));
   });
 
-  test("every response carries Server: EC2ws and text/plain", async () => {
+  test("every response carries Server: EC2ws and text/plain, a 404 text/html", async () => {
     for (const path of ["/", "/latest/", "/latest/meta-data/", "/latest/meta-data/instance-id", "/nope"]) {
       const response = await get(path);
       assert.equal(response.headers.server, "EC2ws", path);
-      assert.match(response.headers["content-type"]!, /^text\/plain/, path);
+      assert.match(response.headers["content-type"]!, path === "/nope" ? /^text\/html/ : /^text\/plain/, path);
     }
   });
 

@@ -6,12 +6,13 @@ import { FakeClock } from "../support/fake-clock";
 test("a token is valid for exactly its TTL", async () => {
   const clock = new FakeClock();
   const tokens = createTokenAuthority(clock);
+  const expiry = clock.now() + 60_000;
   const token = tokens.issue(60);
-  assert.equal(tokens.verify(token), true);
+  assert.equal(tokens.verify(token), expiry);
   await clock.advance(59_999);
-  assert.equal(tokens.verify(token), true);
+  assert.equal(tokens.verify(token), expiry);
   await clock.advance(1);
-  assert.equal(tokens.verify(token), false);
+  assert.equal(tokens.verify(token), undefined);
 });
 
 test("a token from another daemon, or with any bit changed, is refused", () => {
@@ -19,16 +20,16 @@ test("a token from another daemon, or with any bit changed, is refused", () => {
   const ours = createTokenAuthority(clock);
   const theirs = createTokenAuthority(clock);
   const token = ours.issue(21600);
-  assert.equal(theirs.verify(token), false);
+  assert.equal(theirs.verify(token), undefined);
   const bytes = Buffer.from(token, "base64");
   for (let i = 0; i < bytes.length; i++) {
     const changed = Buffer.from(bytes);
     changed[i] = changed[i]! ^ 0x01;
-    assert.equal(ours.verify(changed.toString("base64")), false, `byte ${i}`);
+    assert.equal(ours.verify(changed.toString("base64")), undefined, `byte ${i}`);
   }
-  assert.equal(ours.verify(""), false);
-  assert.equal(ours.verify("not a token"), false);
-  assert.equal(ours.verify(token + "A"), false);
+  assert.equal(ours.verify(""), undefined);
+  assert.equal(ours.verify("not a token"), undefined);
+  assert.equal(ours.verify(token + "A"), undefined);
 });
 
 test("tokens have no CR or LF and differ even when issued at the same instant", () => {
@@ -51,18 +52,19 @@ test("the TTL header accepts integers 1..21600 and nothing else", () => {
 test("verified tokens are remembered within a bound: each stays valid until its TTL ends, not after", async () => {
   const clock = new FakeClock();
   const tokens = createTokenAuthority(clock, undefined, undefined, 16);
+  const start = clock.now();
   const issued = Array.from({ length: 100 }, (_, i) => tokens.issue(60 + (i % 2)));
   for (let round = 0; round < 2; round++) {
-    for (const token of issued) assert.equal(tokens.verify(token), true);
+    for (const [i, token] of issued.entries()) assert.equal(tokens.verify(token), start + (60 + (i % 2)) * 1000, `token ${i}`);
   }
   await clock.advance(60_000);
-  for (const [i, token] of issued.entries()) assert.equal(tokens.verify(token), i % 2 === 1, `token ${i}`);
+  for (const [i, token] of issued.entries()) assert.equal(tokens.verify(token) !== undefined, i % 2 === 1, `token ${i}`);
   await clock.advance(1_000);
-  for (const token of issued) assert.equal(tokens.verify(token), false);
+  for (const token of issued) assert.equal(tokens.verify(token), undefined);
   // A changed byte of a remembered token still fails the HMAC.
   const fresh = tokens.issue(60);
-  assert.equal(tokens.verify(fresh), true);
+  assert.equal(tokens.verify(fresh), clock.now() + 60_000);
   const bytes = Buffer.from(fresh, "base64");
   bytes[47] = bytes[47]! ^ 0x01;
-  assert.equal(tokens.verify(bytes.toString("base64")), false);
+  assert.equal(tokens.verify(bytes.toString("base64")), undefined);
 });

@@ -99,6 +99,19 @@ describe("the whole tree, walked from /latest/meta-data/", () => {
   }
 });
 
+describe("dated versions, walked as cloud-init walks them", () => {
+  test("every entry a dated listing shows answers 200 in that version (1.0 and cloud-init's four)", async (t) => {
+    const emulator = await everythingOn("optional");
+    const get = async (path: string) => emulator.http.get(path);
+    for (const version of ["1.0", "2009-04-04", "2016-09-02", "2018-09-24", "2021-03-23"]) {
+      const visited = await walk(get, `/${version}/meta-data/`);
+      if (version !== "1.0") visited.push(...(await walk(get, `/${version}/dynamic/`)));
+      assert.ok(visited.includes(`/${version}/meta-data/public-keys/0/openssh-key`), version);
+      t.diagnostic(`${version}: ${visited.length} paths walked`);
+    }
+  });
+});
+
 describe("values stay consistent when one is overridden", () => {
   test("a region change moves the zone, zone id, host names, identity document and services/domain", async () => {
     const t = await testEmulator({ region: "eu-west-1", "local-ipv4": "10.9.8.7" });

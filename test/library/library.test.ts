@@ -50,10 +50,10 @@ describe("startEmulator()", () => {
     assert.equal((await imds.rotateCredentials()).status, "healthy");
     assert.notEqual(imds.credentials()!.accessKeyId, before);
 
-    imds.setMetadata("instance-type", "m5.24xlarge");
-    assert.equal((await imdsGet(imds, "/latest/meta-data/instance-type")).text, "m5.24xlarge");
-    assert.equal(imds.removeMetadata("instance-type"), true);
-    assert.equal((await imdsGet(imds, "/latest/meta-data/instance-type")).text, "t3.micro");
+    imds.setMetadata("placement/partition-number", "3");
+    assert.equal((await imdsGet(imds, "/latest/meta-data/placement/partition-number")).text, "3");
+    assert.equal(imds.removeMetadata("placement/partition-number"), true);
+    assert.equal((await imdsGet(imds, "/latest/meta-data/placement/partition-number")).status, 404);
 
     imds.setTag("Team", "qa");
     assert.equal((await imdsGet(imds, "/latest/meta-data/tags/instance/Team")).text, "qa");

@@ -16,6 +16,11 @@ export interface Netns {
   pids(): number[];
   /** IPv6 packets received in the namespace so far: proof that a client used the IPv6 endpoint. */
   ipv6Received(): number;
+  /**
+   * Adds a network interface (a tap device, left down: nothing is sent on it) with this MAC address,
+   * for readers that match the served MAC to a NIC. Returns why it failed, or undefined.
+   */
+  addInterface(name: string, mac: string): string | undefined;
   /** Kills what still runs inside, deletes the namespace; returns the pids it killed. Idempotent. */
   destroy(): number[];
 }
@@ -98,6 +103,13 @@ export function createNetns(addresses: readonly string[], name = `imds-e2e-${pro
         child.once("error", () => resolve(false));
         child.once("exit", (code) => resolve(code === 0));
       }),
+    addInterface: (nic, mac) => {
+      for (const args of [["tuntap", "add", "dev", nic, "mode", "tap"], ["link", "set", nic, "address", mac]]) {
+        const step = ip("-n", name, ...args);
+        if (!step.ok) return `ip -n ${name} ${args.join(" ")} failed: ${step.out}`;
+      }
+      return undefined;
+    },
     ipv6Received: () => {
       const snmp6 = spawnSync(exec[0]!, [...exec.slice(1), "cat", "/proc/net/snmp6"], { encoding: "utf8" }).stdout;
       return Number(/^Ip6InReceives\s+(\d+)$/m.exec(snmp6 ?? "")?.[1] ?? NaN);
