@@ -174,7 +174,7 @@ export class Emulator implements Controls {
       sign,
     }));
     this.board.onChange(() => this.cache.rebuild());
-    this.identityCredentials.onChange(() => this.cache.rebuild());
+    this.identityCredentials.onChange(() => this.cache.swapCredentials());
     const guard = createRequestGuard({
       listenAddresses: config.hosts,
       allowHosts: config.allowHosts,

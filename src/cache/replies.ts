@@ -44,7 +44,7 @@ export const NOT_FOUND: Reply = {
   ),
 };
 
-function leafReply(node: string | Buffer | Unavailable): Reply {
+export function leafReply(node: string | Buffer | Unavailable): Reply {
   if (node instanceof Unavailable) return textReply(503, `503 - Service Unavailable: ${node.reason}`);
   if (Buffer.isBuffer(node)) return { status: 200, contentType: "application/octet-stream", body: node };
   return textReply(200, node);

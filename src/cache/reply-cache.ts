@@ -1,46 +1,87 @@
 import type { Refresher } from "../credentials/refresher";
-import { buildTree, type TreeInputs } from "../instance/tree";
+import { buildTree, credentialLeaves, type TreeInputs } from "../instance/tree";
 import { containerCredentialsReply } from "./container-reply";
-import { compileReplies, type Reply, type ReplyTable } from "./replies";
+import { compileReplies, leafReply, type Reply, type ReplyTable } from "./replies";
 
-/** What the cache compiles, read again at each rebuild: the instance's tree inputs other than its credentials. */
+/** What the cache compiles, read again at each rebuild: the tree inputs other than the role's credentials. */
 export type TreeState = Omit<TreeInputs, "credentials" | "credentialsUnavailableReason">;
+
+interface Compiled {
+  readonly table: ReplyTable;
+  /** The credential leaves' replies in `table`, by path below a version's root. */
+  readonly credentialReplies: ReadonlyMap<string, Reply>;
+  readonly container: Reply;
+}
 
 /**
  * The cache stage: the tree and the current credentials, compiled into ready replies and swapped
  * whole whenever either changes, so the metadata port answers with one map lookup and never waits.
+ * A rotation changes a handful of leaves: it swaps those replies in a copy of the table (every
+ * version's path to them) instead of building, signing and compiling the whole tree again.
  */
 export class ReplyCache {
-  private table: ReplyTable;
-  private container: Reply;
+  private compiled: Compiled;
 
   constructor(
     private readonly refresher: Refresher,
     private readonly state: () => TreeState,
   ) {
-    [this.table, this.container] = this.compile();
-    refresher.onChange(() => this.rebuild());
+    this.compiled = this.compileAll();
+    refresher.onChange(() => this.swapCredentials());
   }
 
   replies(): ReplyTable {
-    return this.table;
+    return this.compiled.table;
   }
 
   containerReply(): Reply {
-    return this.container;
+    return this.compiled.container;
   }
 
+  /** Builds and compiles the whole tree: for changes to the instance, its events, tags or metadata. */
   rebuild(): void {
-    [this.table, this.container] = this.compile();
+    this.compiled = this.compileAll();
   }
 
-  private compile(): [ReplyTable, Reply] {
-    const state = this.state();
-    const credentials = this.refresher.current();
-    const reason = this.refresher.health().reason ?? "the credential source has not answered yet";
-    return [
-      compileReplies(buildTree({ ...state, credentials, credentialsUnavailableReason: reason })),
-      containerCredentialsReply(credentials, state.instance.accountId, reason),
-    ];
+  private compileAll(): Compiled {
+    const inputs = this.inputs();
+    const table = compileReplies(buildTree(inputs));
+    return {
+      table,
+      credentialReplies: new Map([...credentialLeaves(inputs).keys()].map((path) => [path, table.get(`/latest/${path}`)!])),
+      container: containerCredentialsReply(inputs.credentials, inputs.instance.accountId, inputs.credentialsUnavailableReason),
+    };
+  }
+
+  /** Replaces only the credential leaves (the role's or the identity role's); falls back to a rebuild if they cannot be told apart. */
+  swapCredentials(): void {
+    const inputs = this.inputs();
+    const replaced = new Map<Reply, Reply>();
+    const next = new Map<string, Reply>();
+    for (const [path, leaf] of credentialLeaves(inputs)) {
+      const old = this.compiled.credentialReplies.get(path);
+      if (old === undefined || replaced.has(old)) {
+        this.rebuild();
+        return;
+      }
+      const reply = leafReply(leaf);
+      replaced.set(old, reply);
+      next.set(path, reply);
+    }
+    const table = new Map<string, Reply>();
+    for (const [key, reply] of this.compiled.table) table.set(key, replaced.get(reply) ?? reply);
+    this.compiled = {
+      table,
+      credentialReplies: next,
+      container: containerCredentialsReply(inputs.credentials, inputs.instance.accountId, inputs.credentialsUnavailableReason),
+    };
+  }
+
+  private inputs(): TreeInputs {
+    return {
+      ...this.state(),
+      credentials: this.refresher.current(),
+      credentialsUnavailableReason: this.refresher.health().reason ?? "the credential source has not answered yet",
+    };
   }
 }

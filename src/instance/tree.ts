@@ -108,42 +108,63 @@ export function identityDocument(instance: Instance): string {
 
 const dir = (entries: Record<string, MetadataNode>): MetadataDir => new Map(Object.entries(entries));
 
-function iamDir(inputs: TreeInputs): MetadataDir {
+/** What the credential leaves are made of: the only inputs that change at a rotation. */
+export type CredentialInputs = Pick<TreeInputs, "instance" | "role" | "credentials" | "identityCredentials" | "credentialsUnavailableReason">;
+
+/**
+ * The leaves that change with each rotation, by path below a version's root: the cache swaps these
+ * alone when only credentials change, instead of building and compiling the whole tree again.
+ */
+export function credentialLeaves(inputs: CredentialInputs): ReadonlyMap<string, string | Unavailable> {
   const { role, credentials, instance } = inputs;
-  const lastUpdated = credentials?.lastUpdated;
-  const info =
-    lastUpdated === undefined
-      ? new Unavailable(inputs.credentialsUnavailableReason)
-      : ec2Json({
-          Code: "Success",
-          LastUpdated: awsTimestamp(lastUpdated),
-          InstanceProfileArn: role.instanceProfileArn,
-          InstanceProfileId: role.instanceProfileId,
-        });
-  const document = (extended: boolean): MetadataNode =>
+  const unavailable = () => new Unavailable(inputs.credentialsUnavailableReason);
+  const document = (extended: boolean) =>
     credentials === undefined
-      ? new Unavailable(inputs.credentialsUnavailableReason)
-      : credentialDocument(
-          credentials,
-          extended ? (credentials.credentials.accountId ?? instance.accountId) : undefined,
-        );
+      ? unavailable()
+      : credentialDocument(credentials, extended ? (credentials.credentials.accountId ?? instance.accountId) : undefined);
+  const identity = inputs.identityCredentials;
+  // Their path names are EC2's (User Guide, "Instance identity roles").
+  const identityUnavailable = () => new Unavailable("the instance identity credentials are not minted yet");
+  return new Map<string, string | Unavailable>([
+    [
+      "meta-data/iam/info",
+      credentials === undefined
+        ? unavailable()
+        : ec2Json({
+            Code: "Success",
+            LastUpdated: awsTimestamp(credentials.lastUpdated),
+            InstanceProfileArn: role.instanceProfileArn,
+            InstanceProfileId: role.instanceProfileId,
+          }),
+    ],
+    [`meta-data/iam/security-credentials/${role.name}`, document(false)],
+    [`meta-data/iam/security-credentials-extended/${role.name}`, document(true)],
+    [
+      "meta-data/identity-credentials/ec2/info",
+      identity === undefined
+        ? identityUnavailable()
+        : ec2Json({ Code: "Success", LastUpdated: awsTimestamp(identity.lastUpdated), AccountId: instance.accountId }),
+    ],
+    ["meta-data/identity-credentials/ec2/security-credentials/ec2-instance", identity === undefined ? identityUnavailable() : credentialDocument(identity)],
+  ]);
+}
+
+function iamDir(inputs: TreeInputs, leaves: ReadonlyMap<string, MetadataNode>): MetadataDir {
+  const { name } = inputs.role;
   return dir({
-    info,
-    "security-credentials": dir({ [role.name]: document(false) }),
-    "security-credentials-extended": new Unlisted(dir({ [role.name]: document(true) })),
+    info: leaves.get("meta-data/iam/info")!,
+    "security-credentials": dir({ [name]: leaves.get(`meta-data/iam/security-credentials/${name}`)! }),
+    "security-credentials-extended": new Unlisted(dir({ [name]: leaves.get(`meta-data/iam/security-credentials-extended/${name}`)! })),
   });
 }
 
-/** The identity role's info and credentials; their path names are EC2's (User Guide, "Instance identity roles"). */
-function identityCredentialsDir(inputs: TreeInputs): MetadataDir {
-  const served = inputs.identityCredentials;
-  const unavailable = new Unavailable("the instance identity credentials are not minted yet");
-  const info =
-    served === undefined
-      ? unavailable
-      : ec2Json({ Code: "Success", LastUpdated: awsTimestamp(served.lastUpdated), AccountId: inputs.instance.accountId });
-  const document = served === undefined ? unavailable : credentialDocument(served);
-  return dir({ ec2: dir({ info, "security-credentials": dir({ "ec2-instance": document }) }) });
+function identityCredentialsDir(leaves: ReadonlyMap<string, MetadataNode>): MetadataDir {
+  return dir({
+    ec2: dir({
+      info: leaves.get("meta-data/identity-credentials/ec2/info")!,
+      "security-credentials": dir({ "ec2-instance": leaves.get("meta-data/identity-credentials/ec2/security-credentials/ec2-instance")! }),
+    }),
+  });
 }
 
 function interfaceDir(nic: NetworkInterface): MetadataDir {
@@ -224,6 +245,7 @@ export function setPath(root: MetadataDir, path: string, value: MetadataNode): v
 function metaDataDir(inputs: TreeInputs): MetadataDir {
   const { instance, events } = inputs;
   const nic = instance.interfaces[0];
+  const leaves = credentialLeaves(inputs);
   const meta = dir({
     "ami-id": instance.amiId,
     "ami-launch-index": "0",
@@ -231,8 +253,8 @@ function metaDataDir(inputs: TreeInputs): MetadataDir {
     "block-device-mapping": dir({ ...instance.blockDeviceMapping }),
     events: eventsDir(events),
     hostname: nic.localHostname,
-    iam: iamDir(inputs),
-    "identity-credentials": identityCredentialsDir(inputs),
+    iam: iamDir(inputs, leaves),
+    "identity-credentials": identityCredentialsDir(leaves),
     "instance-action": events.spot?.action ?? "none",
     "instance-id": instance.instanceId,
     "instance-life-cycle": instance.instanceLifeCycle,
