@@ -46,7 +46,7 @@ function selectSource(config: Config, instance: Instance, clock: Clock, log: Log
     region: config.sts.region,
     endpoint: config.sts.endpoint,
     webIdentityTokenFile: config.sts.webIdentityTokenFile,
-  }, log);
+  }, log, clock);
 }
 
 function identitySignatures(signer: IdentitySigner): (document: string) => IdentitySignatures {

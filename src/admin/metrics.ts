@@ -73,7 +73,7 @@ export class Metrics {
       help: "Seconds since the served credentials were obtained",
       registers,
       collect() {
-        const served = refresher.current();
+        const served = refresher.lastObtained();
         if (served !== undefined) this.set((clock.now() - served.lastUpdated) / 1000);
       },
     });
@@ -82,7 +82,7 @@ export class Metrics {
       help: "Seconds until the served credentials expire",
       registers,
       collect() {
-        const served = refresher.current();
+        const served = refresher.lastObtained();
         if (served !== undefined) this.set((served.credentials.expiration - clock.now()) / 1000);
       },
     });
