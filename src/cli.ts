@@ -4,6 +4,7 @@ import { ConfigError, resolveConfig, type Config } from "./config/config";
 import { loadConfigFile } from "./config/file";
 import { OPTIONS, envName } from "./config/options";
 import { Emulator } from "./emulator";
+import { raiseOpenFileLimit } from "./limits";
 import { createLogger, logRuntimeWarning, type Logger } from "./log";
 
 /** In-flight requests get this long; the promise is an exit within 5 s. */
@@ -90,6 +91,8 @@ async function main(): Promise<void> {
     const emulator = new Emulator(config, { log });
     handleSignals(emulator, log);
     await emulator.prepare();
+    // Before listening: the default connection caps are read from the limit it leaves.
+    await raiseOpenFileLimit(log);
     await emulator.listen();
     log.info("started", {
       source: emulator.refresher.health().source,

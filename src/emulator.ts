@@ -12,8 +12,9 @@ import { defaultRoleSessionName } from "./credentials/arn";
 import { createWorkerStsSource } from "./credentials/worker-source";
 import { createAdminApp, type AdminControls } from "./admin/app";
 import { Metrics } from "./admin/metrics";
-import { createRequestGuard, defaultAllowedCidrs } from "./imds/guards";
+import { createRequestGuard, defaultAllowedCidrs, type RequestGuard } from "./imds/guards";
 import { createImdsHandler } from "./imds/handler";
+import { Refusals } from "./imds/refusals";
 import { compileReplies, type Reply, type ReplyTable } from "./imds/replies";
 import { createTokenAuthority } from "./imds/tokens";
 import { EventBoard, type EventKind, type ScheduledEvent } from "./instance/events";
@@ -21,6 +22,7 @@ import { describeInstance, seededHex, type Instance } from "./instance/instance"
 import { openSshPublicKey } from "./instance/public-key";
 import { createIdentitySigner, generateSigningKeys, type IdentitySigner } from "./instance/signing";
 import { buildTree, type IdentitySignatures, type Role } from "./instance/tree";
+import { adminConnectionLimits, metadataConnectionLimits } from "./limits";
 import { close, hardenedServer, listen, type Listening } from "./listeners";
 import { silentLogger, type Logger } from "./log";
 
@@ -73,7 +75,8 @@ export class Emulator {
   readonly metrics: Metrics;
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   private replies: ReplyTable;
-  private readonly guard: (req: IncomingMessage) => Reply | undefined;
+  private readonly guard: RequestGuard;
+  private readonly refusals: Refusals;
   private container: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   private containerReply: Reply = containerCredentialsReply(undefined, "", "starting");
   readonly events: EventBoard;
@@ -111,7 +114,8 @@ export class Emulator {
       random: deps.backoffRandom,
       onAttempt: (report) => this.metrics.onAttempt(report),
     });
-    this.metrics = new Metrics(source.kind, this.refresher, this.clock);
+    this.refusals = new Refusals(this.log, this.clock);
+    this.metrics = new Metrics(source.kind, this.refresher, this.clock, this.refusals);
     this.tags = new Map(Object.entries(config.tags));
     this.overrides = new Map(Object.entries(config.metadata));
     this.userData = config.userData;
@@ -122,10 +126,11 @@ export class Emulator {
       listenAddresses: config.hosts,
       allowHosts: config.allowHosts,
       allowCidrs: config.allowCidrs ?? defaultAllowedCidrs(config.hosts),
-      log: this.log,
+      refusals: this.refusals,
     });
     const imds = createImdsHandler({
       guard: this.guard,
+      refusals: this.refusals,
       httpTokens: config.httpTokens,
       httpEndpoint: config.httpEndpoint,
       tokens: createTokenAuthority(this.clock),
@@ -219,10 +224,9 @@ export class Emulator {
   /** Opens the metadata port on every host, then the admin listener when configured. */
   async listen(): Promise<{ metadata: Listening[]; admin?: Listening }> {
     const metadata: Listening[] = [];
+    const limits = metadataConnectionLimits(this.config.maxConnections, this.config.hosts.length, this.guard.callerAllowed, this.refusals);
     for (const host of this.config.hosts) {
-      const server = hardenedServer(this.handler, this.log);
-      server.maxConnections = this.config.maxConnections;
-      metadata.push(await this.open(server, host, this.config.port, "listening"));
+      metadata.push(await this.open(hardenedServer(this.handler, this.log, limits), host, this.config.port, "listening"));
     }
     const { admin } = this.config;
     if (admin === undefined) return { metadata };
@@ -230,10 +234,11 @@ export class Emulator {
       listenAddresses: [admin.host],
       allowHosts: this.config.allowHosts,
       allowCidrs: admin.token === undefined ? defaultAllowedCidrs([admin.host]) : ["0.0.0.0/0", "::/0"],
-      log: this.log,
+      refusals: this.refusals,
     });
     const app = createAdminApp(this.adminControls(), { guard, token: admin.token });
-    return { metadata, admin: await this.open(hardenedServer(app, this.log), admin.host, admin.port, "admin-listening") };
+    const server = hardenedServer(app, this.log, adminConnectionLimits(guard.callerAllowed, this.refusals));
+    return { metadata, admin: await this.open(server, admin.host, admin.port, "admin-listening") };
   }
 
   adminControls(): AdminControls {

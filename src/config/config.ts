@@ -48,7 +48,8 @@ export interface Config {
   readonly allowHosts: readonly string[];
   /** Undefined: loopback and the listen addresses' own networks, found when listening. */
   readonly allowCidrs?: readonly string[];
-  readonly maxConnections: number;
+  /** Undefined: derived from the open-file limit when listening (src/limits.ts). */
+  readonly maxConnections?: number;
   readonly containerCredentials?: ContainerCredentialsSettings;
   readonly logLevel: LogLevel;
 }
@@ -403,7 +404,7 @@ export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessE
     admin: adminPort === undefined ? undefined : { host: adminHost, port: adminPort, token: adminToken },
     allowHosts,
     allowCidrs: allowCidrs.length === 0 ? undefined : allowCidrs,
-    maxConnections: read.integer("max-connections", 1, 65535)!,
+    maxConnections: read.integer("max-connections", 1, 65535),
     containerCredentials:
       containerPath === undefined ? undefined : { path: containerPath, token: containerToken, tokenFile: containerTokenFile },
     logLevel: read.choice("log-level", choicesOf("log-level") as LogLevel[])!,

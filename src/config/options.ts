@@ -48,7 +48,7 @@ const DEFINITIONS = [
   { name: "target-lifecycle-state", description: "Auto Scaling target lifecycle state, now (InService) or later (Terminated@60s); repeatable", repeatable: true },
   { name: "allow-host", description: "Also answer requests whose Host is this name (DNS names are refused otherwise); repeatable", repeatable: true },
   { name: "allow-cidr", description: "Answer only callers in these networks; repeatable (default: loopback and the networks of the listen addresses)", repeatable: true },
-  { name: "max-connections", description: "Most connections open at once on each metadata listener", default: 1024 },
+  { name: "max-connections", description: "Most connections open at once on each metadata listener; one caller may hold a quarter (default: what the open-file limit leaves, at most 1024)" },
   { name: "container-credentials-path", description: "Also serve ECS-style container credentials at this path of the metadata port (for AWS_CONTAINER_CREDENTIALS_FULL_URI)" },
   { name: "container-auth-token", description: "The Authorization value container-credential clients must send (prefer the environment variable)" },
   { name: "container-auth-token-file", description: "File holding that Authorization value (AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)" },

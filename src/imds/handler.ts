@@ -1,4 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
+import { proxyHeaderOf } from "./guards";
+import type { Refusals } from "./refusals";
 import { MAX_TOKEN_TTL_SECONDS, MIN_TOKEN_TTL_SECONDS, parseTokenTtl, type TokenAuthority } from "./tokens";
 import { resolvePath, textReply, type Reply, type ReplyTable } from "./replies";
 
@@ -31,6 +33,8 @@ export interface ImdsHandlerOptions {
   readonly onOutcome?: (outcome: RequestOutcome) => void;
   /** Refusals that come before anything else (see guards.ts). */
   readonly guard?: (req: IncomingMessage) => Reply | undefined;
+  /** Counts and logs the token PUTs refused for a proxy header, as the guard does its refusals. */
+  readonly refusals?: Refusals;
 }
 
 const ERRORS = {
@@ -41,7 +45,7 @@ const ERRORS = {
   badToken: textReply(401, "401 - Unauthorized: the session token is invalid or expired"),
   tokenRequired: textReply(401, "401 - Unauthorized: a session token is required (HttpTokens=required)"),
   disabled: textReply(403, "403 - Forbidden: the metadata endpoint is disabled (HttpEndpoint=disabled)"),
-  forwarded: textReply(403, "403 - Forbidden: token requests must not carry X-Forwarded-For"),
+  forwarded: textReply(403, "403 - Forbidden: token requests must not carry proxy headers (X-Forwarded-For, Forwarded, Via, X-Real-IP, ...)"),
   datedToken: textReply(403, "403 - Forbidden: session tokens are issued only at /latest/api/token"),
   tokenMethod: textReply(405, "405 - Method Not Allowed: use PUT for /latest/api/token"),
   readMethod: textReply(405, "405 - Method Not Allowed: metadata is read with GET or HEAD"),
@@ -50,7 +54,7 @@ const ERRORS = {
 };
 
 /** No metadata request has a body; refusing one also keeps a client from streaming into the port. */
-function hasBody(req: IncomingMessage): boolean {
+export function hasBody(req: IncomingMessage): boolean {
   const length = req.headers["content-length"];
   return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
 }
@@ -149,7 +153,7 @@ function createOutcomes(): (pathClass: PathClass, status: number, tokenless: boo
 
 /** The metadata port: guards in EC2's order, then one lookup in the ready replies. Never awaits anything. */
 export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { tokens, onOutcome, guard } = options;
+  const { tokens, onOutcome, guard, refusals } = options;
   const tokenRequired = options.httpTokens === "required";
   const disabled = options.httpEndpoint === "disabled";
   const routeFor = createRouteCache();
@@ -198,13 +202,16 @@ export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMe
   function issueToken(req: IncomingMessage, res: ServerResponse, dated: boolean): number {
     let refusal: Reply | undefined;
     let ttl: number | undefined;
+    let proxyHeader: string | undefined;
     if (req.method !== "PUT") {
       send(req, res, ERRORS.tokenMethod, ALLOW_PUT);
       return 405;
     }
     if (dated) refusal = ERRORS.datedToken;
-    else if (req.headers["x-forwarded-for"] !== undefined) refusal = ERRORS.forwarded;
-    else if ((ttl = parseTokenTtl(req.headers[TOKEN_TTL_HEADER])) === undefined) refusal = ERRORS.badTtl;
+    else if ((proxyHeader = proxyHeaderOf(req.rawHeaders)) !== undefined) {
+      refusal = ERRORS.forwarded;
+      refusals?.record("proxy-header", `${proxyHeader} from ${req.socket.remoteAddress}`);
+    } else if ((ttl = parseTokenTtl(req.headers[TOKEN_TTL_HEADER])) === undefined) refusal = ERRORS.badTtl;
     if (refusal !== undefined) {
       send(req, res, refusal);
       return refusal.status;
