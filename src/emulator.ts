@@ -25,6 +25,7 @@ import { buildTree, type IdentitySignatures, type Role } from "./instance/tree";
 import { adminConnectionLimits, metadataConnectionLimits } from "./limits";
 import { close, hardenedServer, listen, type Listening } from "./listeners";
 import { silentLogger, type Logger } from "./log";
+import { metadataPath } from "./validation";
 
 export interface EmulatorDeps {
   readonly clock?: Clock;
@@ -57,11 +58,6 @@ function identitySignatures(signer: IdentitySigner): (document: string) => Ident
     pkcs7: signer.pkcs7(document),
     rsa2048: signer.rsa2048(document),
   });
-}
-
-/** A metadata path as the overrides hold it: no leading or trailing slashes. */
-function metadataKey(path: string): string {
-  return path.replace(/^\/+|\/+$/g, "");
 }
 
 /**
@@ -187,17 +183,13 @@ export class Emulator {
 
   /** Sets or adds any path below `meta-data/`, as the config file's `metadata` does. */
   setMetadata(path: string, value: string): void {
-    const key = metadataKey(path);
-    if (!/^[\w\-.:@=+,]+(\/[\w\-.:@=+,]+)*$/.test(key)) {
-      throw new ConfigError(`metadata: expected a path below meta-data/ such as placement/group-name, got ${JSON.stringify(path)}`);
-    }
-    this.overrides.set(key, value);
+    this.overrides.set(metadataPath("metadata", path), value);
     this.rebuild();
   }
 
   /** Takes back a path set with setMetadata or the config file; false when there was none. */
   removeMetadata(path: string): boolean {
-    const removed = this.overrides.delete(metadataKey(path));
+    const removed = this.overrides.delete(metadataPath("metadata", path));
     this.rebuild();
     return removed;
   }

@@ -5,6 +5,7 @@ import { secretMatcher } from "../secrets";
 import type { Health } from "../credentials/refresher";
 import { EVENT_KINDS, parseEventRequest, type EventKind, type InstanceEvents, type ScheduledEvent } from "../instance/events";
 import { ConfigError, duration, oneOf } from "../validation";
+import { bodyLimit, jsonObject, readBody } from "./body";
 import type { Metrics } from "./metrics";
 
 /** What the admin listener may read and change; the emulator provides it. */
@@ -43,7 +44,9 @@ export function healthDocument(health: Health, now: number) {
   };
 }
 
-const MAX_USER_DATA_BODY = "64kb";
+const KIB = 1024;
+/** User data is checked against EC2's 16 KiB after reading, so an oversize upload gets that message. */
+const MAX_USER_DATA_BODY = 64 * KIB;
 
 /** Bad input is a 400 with the same one-line message the CLI prints; nothing else leaks a stack. */
 const errors: ErrorRequestHandler = (error, _req, res, next) => {
@@ -66,6 +69,7 @@ export function createAdminApp(controls: AdminControls, security: AdminSecurity 
   const app = express();
   app.disable("x-powered-by");
   const tokenMatches = security.token === undefined ? undefined : secretMatcher(security.token);
+  app.use(bodyLimit(MAX_USER_DATA_BODY));
   app.use((req, res, next) => {
     const refusal = security.guard?.(req);
     if (refusal !== undefined) return void res.status(refusal.status).type("text/plain").send(refusal.body);
@@ -77,7 +81,6 @@ export function createAdminApp(controls: AdminControls, security: AdminSecurity 
     }
     next();
   });
-  const json = express.json({ limit: "16kb", strict: true });
 
   app.get("/healthz", (_req, res) => {
     const health = controls.health();
@@ -90,8 +93,8 @@ export function createAdminApp(controls: AdminControls, security: AdminSecurity 
   app.get("/admin/events", (_req, res) => {
     res.json(controls.events());
   });
-  app.post("/admin/events/:kind", json, (req, res) => {
-    const fields: Record<string, unknown> = req.body ?? {};
+  app.post("/admin/events/:kind", readBody(16 * KIB), (req, res) => {
+    const fields = jsonObject(req.body);
     const request = parseEventRequest(req.params.kind, fields);
     const afterMs = fields.after === undefined ? 0 : duration("after", fields.after);
     const at = controls.scheduleEvent({ request, afterMs });
@@ -102,8 +105,8 @@ export function createAdminApp(controls: AdminControls, security: AdminSecurity 
     res.status(204).end();
   });
 
-  app.put("/admin/tags/:key", express.text({ type: () => true, limit: "4kb" }), (req, res) => {
-    controls.setTag(req.params.key, typeof req.body === "string" ? req.body : "");
+  app.put("/admin/tags/:key", readBody(4 * KIB), (req, res) => {
+    controls.setTag(req.params.key, req.body.toString("utf8"));
     res.status(204).end();
   });
   app.delete("/admin/tags/:key", (req, res) => {
@@ -111,16 +114,16 @@ export function createAdminApp(controls: AdminControls, security: AdminSecurity 
   });
 
   const metadataPath = (params: Record<string, string | string[]>) => ([] as string[]).concat(params.path ?? []).join("/");
-  app.put("/admin/metadata/*path", express.text({ type: () => true, limit: "16kb" }), (req, res) => {
-    controls.setMetadata(metadataPath(req.params), typeof req.body === "string" ? req.body : "");
+  app.put("/admin/metadata/*path", readBody(16 * KIB), (req, res) => {
+    controls.setMetadata(metadataPath(req.params), req.body.toString("utf8"));
     res.status(204).end();
   });
   app.delete("/admin/metadata/*path", (req, res) => {
     res.status(controls.removeMetadata(metadataPath(req.params)) ? 204 : 404).end();
   });
 
-  app.put("/admin/user-data", express.raw({ type: () => true, limit: MAX_USER_DATA_BODY }), (req, res) => {
-    controls.setUserData(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+  app.put("/admin/user-data", readBody(MAX_USER_DATA_BODY), (req, res) => {
+    controls.setUserData(req.body);
     res.status(204).end();
   });
   app.delete("/admin/user-data", (_req, res) => {

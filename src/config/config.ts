@@ -10,7 +10,7 @@ import {
 } from "../instance/events";
 import type { InstanceLifeCycle, InstanceSettings, SecondaryInterfaceSettings } from "../instance/instance";
 import type { LogLevel } from "../log";
-import { ConfigError, duration, expected, oneOf } from "../validation";
+import { ConfigError, duration, expected, metadataPath, oneOf } from "../validation";
 import { OPTIONS, envName } from "./options";
 
 export { ConfigError } from "../validation";
@@ -154,7 +154,8 @@ function readFile(file: ConfigFile, raw: Raw): FileSections {
   for (const [key, value] of Object.entries(file.data)) {
     const where = `${file.path}: ${key}`;
     if (key === "metadata") {
-      sections.metadata = stringMap(where, value);
+      const entries = Object.entries(stringMap(where, value));
+      sections.metadata = Object.fromEntries(entries.map(([path, text]) => [metadataPath(where, path), text]));
     } else if (key === "tags") {
       sections.tags = stringMap(where, value);
       for (const [tag, text] of Object.entries(sections.tags)) checkTag(where, tag, text);
