@@ -16,3 +16,9 @@ export function parseCidr(text: string): { address: string; prefix: number; fami
 export function isLoopback(address: string): boolean {
   return address === "localhost" || address === "::1" || /^127\./.test(address);
 }
+
+/** An address as callers are counted and checked: IPv4-mapped IPv6 as plain IPv4, lower case. */
+export function canonicalIp(address: string): string {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return v4 ? v4[1]! : address.toLowerCase();
+}

@@ -6,6 +6,7 @@ import { loadConfigFile } from "./config/file";
 import { OPTIONS, envName } from "./config/schema";
 import { nearest } from "./config/suggest";
 import { createEmulator, type Emulator } from "./emulator";
+import { raiseOpenFileLimit } from "./limits";
 import { createLogger, logRuntimeWarning, type Logger } from "./log";
 
 /** In-flight requests get this long; the promise is an exit within 5 s. */
@@ -106,6 +107,8 @@ async function main(): Promise<void> {
   try {
     const emulator = await createEmulator(config, { log });
     handleSignals(emulator, log);
+    // Before listening: the default connection caps are read from the limit it leaves.
+    await raiseOpenFileLimit(log);
     await emulator.listen();
     if (closeSignalledInspector()) log.warn("inspector-closed", { detail: "a SIGUSR1 during start-up opened Node's inspector; it is closed" });
     log.info("started", {

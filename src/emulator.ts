@@ -8,7 +8,7 @@ import { checkTag, checkUserData } from "./config/description";
 import { checkMetadataOverride } from "./config/description-keys";
 import { parseEventTrigger, type EventKind, type ScheduledEvent } from "./config/events";
 import { readContainerToken, readUserData } from "./config/file";
-import { ConfigError } from "./validation";
+import { metadataPath } from "./validation";
 import { createMockSource } from "./credentials/mock";
 import { Refresher, type Health } from "./credentials/refresher";
 import type { CredentialSource } from "./credentials/source";
@@ -21,12 +21,14 @@ import { createIdentitySigner, generateSigningKeys, type IdentitySigner } from "
 import type { IdentitySignatures, Role } from "./instance/tree";
 import { ReplyCache } from "./cache/reply-cache";
 import { createContainerHandler } from "./container/handler";
-import { createRequestGuard, defaultAllowedCidrs } from "./imds/guards";
+import { createRequestGuard, defaultAllowedCidrs, type RequestGuard } from "./imds/guards";
 import { createImdsHandler } from "./imds/handler";
 import { createTokenAuthority } from "./imds/tokens";
 import { Metrics } from "./admin/metrics";
 import type { Controls } from "./controls";
+import { adminConnectionLimits, metadataConnectionLimits } from "./limits";
 import { close, hardenedServer, listen, type Listening } from "./listeners";
+import { Refusals } from "./refusals";
 import { silentLogger, type Logger } from "./log";
 
 export interface EmulatorDeps {
@@ -51,7 +53,7 @@ function selectSource(config: Config, instance: Instance, clock: Clock, log: Log
     region: config.sts.region,
     endpoint: config.sts.endpoint,
     webIdentityTokenFile: config.sts.webIdentityTokenFile,
-  }, log);
+  }, log, clock);
 }
 
 function identitySignatures(signer: IdentitySigner): (document: string) => IdentitySignatures {
@@ -60,11 +62,6 @@ function identitySignatures(signer: IdentitySigner): (document: string) => Ident
     pkcs7: signer.pkcs7(document),
     rsa2048: signer.rsa2048(document),
   });
-}
-
-/** A metadata path as the overrides hold it: no leading or trailing slashes. */
-function metadataKey(path: string): string {
-  return path.replace(/^\/+|\/+$/g, "");
 }
 
 /** The parts `createEmulator` makes before anything is served; each is ready when the emulator exists. */
@@ -79,6 +76,8 @@ interface Parts {
   /** The instance identity role's credentials: minted locally, rotated by the same rule. */
   readonly identityCredentials: Refresher;
   readonly metrics: Metrics;
+  /** Every refusal counted and logged within a budget, shared by the guards and the connection caps. */
+  readonly refusals: Refusals;
   readonly signer: IdentitySigner;
   readonly userData: Buffer | undefined;
   readonly containerToken: string | undefined;
@@ -99,14 +98,15 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
   ]);
   const source = deps.source ?? selectSource(config, instance, clock, log);
   const refresher = new Refresher({ source, clock, log, rotateBeforeSeconds: config.rotateBeforeSeconds, random: deps.backoffRandom });
-  const metrics = new Metrics(source.kind, refresher, clock);
+  const refusals = new Refusals(log, clock);
+  const metrics = new Metrics(source.kind, refresher, clock, refusals);
   const { accountId } = instance;
   const { durationSeconds, rotateBeforeSeconds } = config;
   const identityCredentials = createIdentityCredentials({ accountId, durationSeconds, rotateBeforeSeconds, clock, log });
   try {
     const [keys] = await Promise.all([generateSigningKeys(), refresher.start(), identityCredentials.start()]);
     const signer = createIdentitySigner({ commonName: "imds-emulator instance identity", now: clock.now(), keys });
-    return new Emulator({ config, clock, log, seed, instance, source, refresher, identityCredentials, metrics, signer, userData, containerToken });
+    return new Emulator({ config, clock, log, seed, instance, source, refresher, identityCredentials, metrics, refusals, signer, userData, containerToken });
   } catch (error) {
     refresher.stop();
     identityCredentials.stop();
@@ -129,6 +129,8 @@ export class Emulator implements Controls {
   readonly metricsRegistry: Metrics;
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   private readonly cache: ReplyCache;
+  private readonly guard: RequestGuard;
+  private readonly refusals: Refusals;
   private readonly board: EventBoard;
   private userData: Buffer | undefined;
   private readonly tags: Map<string, string>;
@@ -150,6 +152,7 @@ export class Emulator implements Controls {
     this.refresher = parts.refresher;
     this.identityCredentials = parts.identityCredentials;
     this.metricsRegistry = parts.metrics;
+    this.refusals = parts.refusals;
     this.signer = parts.signer;
     this.userData = parts.userData;
     this.role = {
@@ -179,10 +182,12 @@ export class Emulator implements Controls {
       listenAddresses: config.hosts,
       allowHosts: config.allowHosts,
       allowCidrs: config.allowCidrs ?? defaultAllowedCidrs(config.hosts),
-      log: this.log,
+      refusals: this.refusals,
     });
+    this.guard = guard;
     const imds = createImdsHandler({
       guard,
+      refusals: this.refusals,
       httpTokens: config.httpTokens,
       httpEndpoint: config.httpEndpoint,
       tokens: createTokenAuthority(this.clock),
@@ -255,17 +260,14 @@ export class Emulator implements Controls {
   }
 
   setMetadata(path: string, value: string): void {
-    const key = metadataKey(path);
-    if (!/^[\w\-.:@=+,]+(\/[\w\-.:@=+,]+)*$/.test(key)) {
-      throw new ConfigError(`metadata: expected a path below meta-data/ such as placement/group-name, got ${JSON.stringify(path)}`);
-    }
+    const key = metadataPath("metadata", path);
     checkMetadataOverride("metadata", key);
     this.overrides.set(key, value);
     this.cache.rebuild();
   }
 
   removeMetadata(path: string): boolean {
-    const removed = this.overrides.delete(metadataKey(path));
+    const removed = this.overrides.delete(metadataPath("metadata", path));
     this.cache.rebuild();
     return removed;
   }
@@ -282,10 +284,9 @@ export class Emulator implements Controls {
   /** Opens the metadata port on every host, then the admin listener when configured. */
   async listen(): Promise<{ metadata: Listening[]; admin?: Listening }> {
     const metadata: Listening[] = [];
+    const limits = metadataConnectionLimits(this.config.maxConnections, this.config.hosts.length, this.guard.callerAllowed, this.refusals);
     for (const host of this.config.hosts) {
-      const server = hardenedServer(this.handler, this.log);
-      server.maxConnections = this.config.maxConnections;
-      metadata.push(await this.open(server, host, this.config.port, "listening"));
+      metadata.push(await this.open(hardenedServer(this.handler, this.log, limits), host, this.config.port, "listening"));
     }
     const { admin } = this.config;
     if (admin === undefined) return { metadata };
@@ -295,10 +296,11 @@ export class Emulator implements Controls {
       listenAddresses: [admin.host],
       allowHosts: this.config.allowHosts,
       allowCidrs: admin.token === undefined ? defaultAllowedCidrs([admin.host]) : ["0.0.0.0/0", "::/0"],
-      log: this.log,
+      refusals: this.refusals,
     });
     const app = createAdminApp(this, { guard, token: admin.token });
-    return { metadata, admin: await this.open(hardenedServer(app, this.log), admin.host, admin.port, "admin-listening") };
+    const server = hardenedServer(app, this.log, adminConnectionLimits(guard.callerAllowed, this.refusals));
+    return { metadata, admin: await this.open(server, admin.host, admin.port, "admin-listening") };
   }
 
   private async open(server: Server, host: string, port: number, event: string): Promise<Listening> {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { limitConnections, type ConnectionLimits } from "./connections";
 import type { Logger } from "./log";
 
 export interface Listening {
@@ -9,7 +10,11 @@ export interface Listening {
 }
 
 /** Slow or idle clients cannot pin connections, and malformed requests get a status, never a crash. */
-export function hardenedServer(handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger): Server {
+export function hardenedServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  log: Logger,
+  limits?: ConnectionLimits,
+): Server {
   const server = createServer(
     { maxHeaderSize: 8192, headersTimeout: 5000, requestTimeout: 10_000, keepAliveTimeout: 5000, connectionsCheckingInterval: 1000 },
     handler,
@@ -22,6 +27,7 @@ export function hardenedServer(handler: (req: IncomingMessage, res: ServerRespon
     socket.destroy();
     log.debug("client-error", { code: error.code });
   });
+  if (limits !== undefined) limitConnections(server, limits);
   return server;
 }
 

@@ -31,9 +31,50 @@ export function duration(where: string, value: unknown): number {
   return Math.round(ms);
 }
 
-/** An RFC 3339 / ISO 8601 time with a zone, as epoch ms. */
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/i;
+
+/**
+ * The instants EC2's formats can print: `21 Jan 2019 09:00:43 GMT` has a four-digit year, and a
+ * time past JavaScript's last Date (year 275760) prints "Invalid Date".
+ */
+const FIRST_YEAR = 1970;
+const LAST_YEAR = 9999;
+
+/**
+ * An RFC 3339 time with a zone, as epoch ms, and a real one: Date.parse takes 2026-02-30 for
+ * 2 March and 24:00 for the next midnight, so every field is checked against its range too.
+ */
 export function timestamp(where: string, value: unknown): number {
-  const ms = typeof value === "string" && /(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) throw expected(where, "a time such as 2026-01-21T09:00:00Z", value);
-  return ms;
+  const match = typeof value === "string" ? RFC3339.exec(value) : null;
+  const [year, month, day, hour, minute, second, zoneHours, zoneMinutes] = (match?.slice(1) ?? []).map(Number);
+  const real =
+    match !== null &&
+    year! >= FIRST_YEAR &&
+    year! <= LAST_YEAR &&
+    month! >= 1 &&
+    month! <= 12 &&
+    day! >= 1 &&
+    day! <= new Date(Date.UTC(year!, month!, 0)).getUTCDate() &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second! <= 59 &&
+    (match[7] === undefined || (zoneHours! <= 23 && zoneMinutes! <= 59));
+  if (!real) throw expected(where, `a time such as 2026-01-21T09:00:00Z, in the years ${FIRST_YEAR} to ${LAST_YEAR}`, value);
+  return Date.parse(value as string);
+}
+
+const PATH_SEGMENT = /^[\w\-.:@=+,]+$/;
+
+/**
+ * A path below `meta-data/` (one leading or trailing `/` allowed), without them. Every segment is a
+ * name: an empty one (`a//b`), `.` or `..` would be served as a directory of that name and listed
+ * in `meta-data/`, where no client resolves it as the path it looks like.
+ */
+export function metadataPath(where: string, path: unknown): string {
+  const key = typeof path === "string" ? path.replace(/^\/|\/$/g, "") : "";
+  const segments = key.split("/");
+  if (key === "" || segments.some((segment) => segment === "." || segment === ".." || !PATH_SEGMENT.test(segment))) {
+    throw expected(where, "a path below meta-data/ such as placement/group-name (names of letters, digits and - _ . : @ = + , with no empty, . or .. segment)", path);
+  }
+  return key;
 }

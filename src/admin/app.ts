@@ -6,6 +6,7 @@ import { EVENT_KINDS } from "../config/events";
 import type { Controls } from "../controls";
 import type { Health } from "../credentials/refresher";
 import { ConfigError, oneOf } from "../validation";
+import { bodyLimit, jsonObject, readBody } from "./body";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -26,7 +27,9 @@ export function healthDocument(health: Health, now: number) {
   };
 }
 
-const MAX_USER_DATA_BODY = "64kb";
+const KIB = 1024;
+/** User data is checked against EC2's 16 KiB after reading, so an oversize upload gets that message. */
+const MAX_USER_DATA_BODY = 64 * KIB;
 
 /** Bad input is a 400 with the same one-line message the CLI prints; nothing else leaks a stack. */
 const errors: ErrorRequestHandler = (error, _req, res, next) => {
@@ -49,6 +52,7 @@ export function createAdminApp(controls: Controls, security: AdminSecurity = {})
   const app = express();
   app.disable("x-powered-by");
   const tokenMatches = security.token === undefined ? undefined : secretMatcher(security.token);
+  app.use(bodyLimit(MAX_USER_DATA_BODY));
   app.use((req, res, next) => {
     const refusal = security.guard?.(req);
     if (refusal !== undefined) return void res.status(refusal.status).type("text/plain").send(refusal.body);
@@ -60,7 +64,6 @@ export function createAdminApp(controls: Controls, security: AdminSecurity = {})
     }
     next();
   });
-  const json = express.json({ limit: "16kb", strict: true });
 
   app.get("/healthz", (_req, res) => {
     const health = controls.health();
@@ -74,8 +77,8 @@ export function createAdminApp(controls: Controls, security: AdminSecurity = {})
   app.get("/admin/events", (_req, res) => {
     res.json(controls.events());
   });
-  app.post("/admin/events/:kind", json, (req, res) => {
-    const at = controls.triggerEvent(req.params.kind, req.body ?? {});
+  app.post("/admin/events/:kind", readBody(16 * KIB), (req, res) => {
+    const at = controls.triggerEvent(req.params.kind, jsonObject(req.body));
     res.status(at.getTime() > controls.now() ? 202 : 200).json({ kind: req.params.kind, at: at.toISOString() });
   });
   app.delete("/admin/events/:kind", (req, res) => {
@@ -83,8 +86,8 @@ export function createAdminApp(controls: Controls, security: AdminSecurity = {})
     res.status(204).end();
   });
 
-  app.put("/admin/tags/:key", express.text({ type: () => true, limit: "4kb" }), (req, res) => {
-    controls.setTag(req.params.key, typeof req.body === "string" ? req.body : "");
+  app.put("/admin/tags/:key", readBody(4 * KIB), (req, res) => {
+    controls.setTag(req.params.key, req.body.toString("utf8"));
     res.status(204).end();
   });
   app.delete("/admin/tags/:key", (req, res) => {
@@ -92,16 +95,16 @@ export function createAdminApp(controls: Controls, security: AdminSecurity = {})
   });
 
   const metadataPath = (params: Record<string, string | string[]>) => ([] as string[]).concat(params.path ?? []).join("/");
-  app.put("/admin/metadata/*path", express.text({ type: () => true, limit: "16kb" }), (req, res) => {
-    controls.setMetadata(metadataPath(req.params), typeof req.body === "string" ? req.body : "");
+  app.put("/admin/metadata/*path", readBody(16 * KIB), (req, res) => {
+    controls.setMetadata(metadataPath(req.params), req.body.toString("utf8"));
     res.status(204).end();
   });
   app.delete("/admin/metadata/*path", (req, res) => {
     res.status(controls.removeMetadata(metadataPath(req.params)) ? 204 : 404).end();
   });
 
-  app.put("/admin/user-data", express.raw({ type: () => true, limit: MAX_USER_DATA_BODY }), (req, res) => {
-    controls.setUserData(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+  app.put("/admin/user-data", readBody(MAX_USER_DATA_BODY), (req, res) => {
+    controls.setUserData(req.body);
     res.status(204).end();
   });
   app.delete("/admin/user-data", (_req, res) => {

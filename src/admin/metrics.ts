@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Clock } from "../clock";
 import type { AttemptReport, Refresher } from "../credentials/refresher";
 import type { RequestOutcome } from "../imds/handler";
+import { REFUSAL_REASONS, type RefusalReason, type Refusals } from "../refusals";
 
 interface RequestCell {
   readonly pathClass: string;
@@ -33,8 +34,10 @@ export class Metrics {
     private readonly source: string,
     refresher: Refresher,
     clock: Clock,
+    refusals?: Refusals,
   ) {
     const registers = [this.registry];
+    if (refusals !== undefined) this.countRefusals(refusals);
     const flushRequests = () => this.flushRequests();
     this.requests = new Counter({
       name: "imds_emulator_requests_total",
@@ -73,7 +76,7 @@ export class Metrics {
       help: "Seconds since the served credentials were obtained",
       registers,
       collect() {
-        const served = refresher.current();
+        const served = refresher.lastObtained();
         if (served !== undefined) this.set((clock.now() - served.lastUpdated) / 1000);
       },
     });
@@ -82,7 +85,7 @@ export class Metrics {
       help: "Seconds until the served credentials expire",
       registers,
       collect() {
-        const served = refresher.current();
+        const served = refresher.lastObtained();
         if (served !== undefined) this.set((served.credentials.expiration - clock.now()) / 1000);
       },
     });
@@ -124,6 +127,24 @@ export class Metrics {
       this.noToken.inc(this.noTokenCount - this.noTokenReported);
       this.noTokenReported = this.noTokenCount;
     }
+  }
+
+  /** Refusals are counted where they happen (guards, connection limits) and read here at scrape time. */
+  private countRefusals(refusals: Refusals): void {
+    const reported = new Map<RefusalReason, number>(REFUSAL_REASONS.map((reason) => [reason, 0]));
+    new Counter({
+      name: "imds_emulator_refusals_total",
+      help: "Requests and connections refused, by reason (caller, host, duplicate-host, browser, headers, proxy-header, caller-connection-limit, connection-limit)",
+      labelNames: ["reason"],
+      registers: [this.registry],
+      collect() {
+        for (const reason of REFUSAL_REASONS) {
+          const total = refusals.total(reason);
+          this.labels(reason).inc(total - reported.get(reason)!);
+          reported.set(reason, total);
+        }
+      },
+    });
   }
 
   readonly onAttempt = (report: AttemptReport): void => {

@@ -102,7 +102,8 @@ export interface Config {
   readonly allowHosts: readonly string[];
   /** Undefined: loopback and the listen addresses' own networks, found when listening. */
   readonly allowCidrs?: readonly string[];
-  readonly maxConnections: number;
+  /** Undefined: derived from the open-file limit when listening (src/limits.ts). */
+  readonly maxConnections?: number;
   readonly containerCredentials?: ContainerCredentialsSettings;
   readonly logLevel: LogLevel;
   /** Mistakes that do not stop the start (a misspelt IMDS_EMULATOR_* variable), for the log. */
@@ -336,7 +337,7 @@ function build(read: Values, sections: DescriptionSections, sectionsOrigin: stri
     admin: adminPort === undefined ? undefined : { host: adminHost, port: adminPort, token: adminToken },
     allowHosts: read.list("allow-host"),
     allowCidrs: allowCidrs.length === 0 ? undefined : allowCidrs,
-    maxConnections: read.must("max-connections"),
+    maxConnections: read.get("max-connections"),
     containerCredentials:
       containerPath === undefined ? undefined : { path: containerPath, token: containerToken, tokenFile: containerTokenFile },
     logLevel: read.must("log-level"),

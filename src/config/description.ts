@@ -1,4 +1,4 @@
-import { ConfigError, expected } from "../validation";
+import { ConfigError, expected, metadataPath } from "../validation";
 import {
   checkIpv6Networks,
   checkMetadataOverride,
@@ -115,9 +115,9 @@ export const SECTION_KEYS: readonly string[] = ["metadata", "tags", "user-data",
 
 /** Metadata overrides, each path checked: no path whose value has an option of its own. */
 export function metadataMap(where: string, value: unknown): Record<string, string> {
-  const metadata = stringMap(where, value);
-  for (const path of Object.keys(metadata)) checkMetadataOverride(`${where}.${path}`, path.replace(/^\/+|\/+$/g, ""));
-  return metadata;
+  const entries = Object.entries(stringMap(where, value)).map(([path, text]) => [metadataPath(where, path), text] as const);
+  for (const [path] of entries) checkMetadataOverride(`${where}.${path}`, path);
+  return Object.fromEntries(entries);
 }
 
 /** Reads the section keys of a config file's top level; option keys are left to the caller. */

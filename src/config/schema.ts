@@ -174,7 +174,7 @@ export const OPTIONS = [
       return value;
     },
   )),
-  integer({ name: "max-connections", scope: "daemon", group: "security", description: "Most connections open at once on each metadata listener", default: 1024 }, 1, 65535),
+  integer({ name: "max-connections", scope: "daemon", group: "security", description: "Most connections open at once on each metadata listener; one caller may hold a quarter (default: what the open-file limit leaves, at most 1024)" }, 1, 65535),
   text({ name: "container-credentials-path", scope: "daemon", group: "credentials", description: "Also serve ECS-style container credentials at this path of the metadata port (for AWS_CONTAINER_CREDENTIALS_FULL_URI)" },
     CONTAINER_PATH, "a path such as /container-credentials that is not part of the metadata tree"),
   text({ name: "container-auth-token", scope: "daemon", group: "credentials", description: "The Authorization value container-credential clients must send (prefer the environment variable)" }),

@@ -16,6 +16,18 @@ export const SHORT_SESSION_SECONDS = 2700;
 const MIN_HOLD_MS = 5000;
 /** Health tolerates the moment between the rotation time and the new set arriving. */
 const HEALTH_GRACE_MS = 30_000;
+/**
+ * How long past its expiry the last good set is still served while the source fails. SDKs extend
+ * an expired instance-profile set a few minutes at a time and retry ("static stability"): JS v3 by
+ * 5 to 10 minutes (@smithy/credential-provider-imds, staticStabilityProvider), Go v2 by 5 to 15
+ * (ec2rolecreds HandleFailToRefresh), botocore by 12 to 20 but only on a set IMDS still serves
+ * (InstanceMetadataFetcher._evaluate_expiration), Java every 50 to 70 seconds. 15 minutes covers
+ * one extension of each, so a client that read the set just before expiry comes back at least once
+ * inside the window and finds fresh credentials if the source recovered. After it the credential
+ * paths answer 503: every SDK reads that as "IMDS unavailable", and JS v3, Go and Java keep
+ * extending the set they hold themselves; the daemon stops handing a dead set to new clients.
+ */
+export const EXPIRED_SERVING_WINDOW_MS = 15 * 60_000;
 
 export interface Backoff {
   readonly initialMs: number;
@@ -97,8 +109,9 @@ export class Refresher {
   private nextAttemptAt: number | undefined;
   private attempted = false;
   private stopped = false;
+  private withdrawal: Timer | undefined;
   private warnedShortSession = false;
-  private readonly listeners: Array<(served: ServedCredentials) => void> = [];
+  private readonly listeners: Array<(served: ServedCredentials | undefined) => void> = [];
   private readonly attemptListeners: Array<(report: AttemptReport) => void> = [];
   private readonly backoff: Backoff;
   private readonly random: () => number;
@@ -108,11 +121,20 @@ export class Refresher {
     this.random = options.random ?? Math.random;
   }
 
+  /** The set to serve now: the last good one, until EXPIRED_SERVING_WINDOW_MS past its expiry. */
   current(): ServedCredentials | undefined {
+    const served = this.served;
+    if (served === undefined || this.options.clock.now() >= served.credentials.expiration + EXPIRED_SERVING_WINDOW_MS) return undefined;
+    return served;
+  }
+
+  /** The last good set, served or not. */
+  lastObtained(): ServedCredentials | undefined {
     return this.served;
   }
 
-  onChange(listener: (served: ServedCredentials) => void): void {
+  /** Called with the new set after a rotation, and with undefined when an expired set is withdrawn. */
+  onChange(listener: (served: ServedCredentials | undefined) => void): void {
     this.listeners.push(listener);
   }
 
@@ -146,6 +168,7 @@ export class Refresher {
   stop(): void {
     this.stopped = true;
     this.timer?.cancel();
+    this.withdrawal?.cancel();
   }
 
   health(): Health {
@@ -155,7 +178,8 @@ export class Refresher {
     const base = {
       source: source.kind,
       consecutiveFailures: this.failures,
-      nextAttemptAt: this.nextAttemptAt,
+      // While a fetch is under way the next attempt is not scheduled yet: no time in the past shows.
+      nextAttemptAt: this.inflight === undefined ? this.nextAttemptAt : undefined,
       lastUpdated: served?.lastUpdated,
       expiration: served?.credentials.expiration,
     };
@@ -170,12 +194,21 @@ export class Refresher {
       };
     }
     const promised = this.leadFor(served);
-    const remaining = served.credentials.expiration - now;
+    const { expiration } = served.credentials;
+    const remaining = expiration - now;
     const reasons: string[] = [];
     if (this.lastFailure !== undefined) {
-      reasons.push(`${this.lastFailure.failureClass}: ${this.lastFailure.message}; serving the last good credentials`);
+      const serving = this.current() === undefined ? "the last good credentials are no longer served" : "serving the last good credentials";
+      reasons.push(`${this.lastFailure.failureClass}: ${this.lastFailure.message}; ${serving}`);
     }
-    if (remaining < promised - HEALTH_GRACE_MS) {
+    if (remaining <= 0) {
+      const until = new Date(expiration + EXPIRED_SERVING_WINDOW_MS).toISOString();
+      reasons.push(
+        now < expiration + EXPIRED_SERVING_WINDOW_MS
+          ? `the credentials served expired at ${new Date(expiration).toISOString()}; they are served until ${until}, then the credential paths answer 503`
+          : `the credentials expired at ${new Date(expiration).toISOString()} and were withdrawn at ${until}; the credential paths answer 503 until the source answers`,
+      );
+    } else if (remaining < promised - HEALTH_GRACE_MS) {
       reasons.push(
         `the credentials served expire in ${Math.floor(remaining / 1000)} s, less than the ${Math.round(promised / 1000)} s the rotation rule promises`,
       );
@@ -238,6 +271,8 @@ export class Refresher {
       });
     }
     this.schedule(credentials.expiration - lead);
+    this.withdrawal?.cancel();
+    this.withdrawal = clock.schedule(credentials.expiration + EXPIRED_SERVING_WINDOW_MS - now, () => this.withdraw(served));
     log.info("credentials-rotated", {
       source: source.kind,
       keyIdSuffix: keyIdSuffix(credentials.accessKeyId),
@@ -245,6 +280,18 @@ export class Refresher {
       nextRotation: new Date(credentials.expiration - lead).toISOString(),
     });
     for (const listener of this.listeners) listener(served);
+  }
+
+  /** The served set is past its window: the emulator rebuilds its replies without it. */
+  private withdraw(served: ServedCredentials): void {
+    const { log, source } = this.options;
+    log.error("credentials-withdrawn", {
+      source: source.kind,
+      keyIdSuffix: keyIdSuffix(served.credentials.accessKeyId),
+      expiration: new Date(served.credentials.expiration).toISOString(),
+      detail: `the ${source.kind} source has not answered since; the credential paths answer 503 until it does`,
+    });
+    for (const listener of this.listeners) listener(undefined);
   }
 
   private reject(failure: SourceError): void {

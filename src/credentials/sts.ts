@@ -15,6 +15,7 @@ import {
 } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { accountIdFromArn } from "../config/arn";
+import { DEFAULT_STS_CALL_TIMEOUT_MS } from "./deadline";
 import { SourceError, type CredentialSource, type Credentials, type FailureClass } from "./source";
 import { readBounded } from "../bounded-read";
 
@@ -28,7 +29,10 @@ export interface StsSourceOptions {
   endpoint?: string;
   /** When set, the source calls AssumeRoleWithWebIdentity with this file's contents. */
   webIdentityTokenFile?: string;
+  /** Bounds the connect, the wait for the answer's first byte, and each silence after it. */
   requestTimeoutMs?: number;
+  /** Bounds the whole call; see DEFAULT_STS_CALL_TIMEOUT_MS. */
+  callTimeoutMs?: number;
 }
 
 export interface StsSourceDeps {
@@ -51,6 +55,7 @@ export function createStsSource(options: StsSourceOptions, deps: StsSourceDeps =
   const tokenFile = options.webIdentityTokenFile;
   const read = deps.readFile ?? (async (path: string) => (await readBounded(path, MAX_WEB_IDENTITY_TOKEN_BYTES)).toString("utf8"));
   const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const callTimeout = options.callTimeoutMs ?? DEFAULT_STS_CALL_TIMEOUT_MS;
   const client = new STSClient({
     region: options.region,
     endpoint: options.endpoint,
@@ -81,17 +86,21 @@ export function createStsSource(options: StsSourceOptions, deps: StsSourceDeps =
     kind: tokenFile ? "web-identity" : "sts",
     async fetch() {
       let token: string | undefined;
+      // The SDK honours the signal while the answer's body is still arriving, and drops the connection.
+      const deadline = AbortSignal.timeout(callTimeout);
       try {
         let output: Pick<AssumeRoleCommandOutput, "Credentials" | "AssumedRoleUser">;
         if (tokenFile) {
           // Re-read every time: projected tokens (EKS, GitHub OIDC) are rotated on disk.
           token = await readToken(read, tokenFile);
-          output = await client.send(new AssumeRoleWithWebIdentityCommand({ ...request, WebIdentityToken: token }));
+          const command = new AssumeRoleWithWebIdentityCommand({ ...request, WebIdentityToken: token });
+          output = await client.send(command, { abortSignal: deadline });
         } else {
-          output = await client.send(new AssumeRoleCommand({ ...request, ExternalId: options.externalId }));
+          output = await client.send(new AssumeRoleCommand({ ...request, ExternalId: options.externalId }), { abortSignal: deadline });
         }
         return toCredentials(output, options.roleArn);
       } catch (error) {
+        if (deadline.aborted) throw new SourceError("timeout", `${label}: no complete answer within ${callTimeout} ms`);
         throw toSourceError(error, label, token);
       }
     },

@@ -1,11 +1,10 @@
 import { BlockList, isIP } from "node:net";
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
-import NodeCache from "node-cache";
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import { parseCidr } from "../addresses";
-import type { Logger } from "../log";
+import { canonicalIp, parseCidr } from "../addresses";
 import { textReply, type Reply } from "../cache/replies";
+import type { Refusals } from "../refusals";
 
 /**
  * The checks that stand in for what makes EC2's IMDS safe (it is reachable only from the instance),
@@ -36,11 +35,6 @@ export function hostOf(header: string): string {
   // More than one colon without brackets can only be a bare IPv6 literal.
   if (colon !== -1 && header.indexOf(":", colon + 1) === -1) return header.slice(0, colon).toLowerCase();
   return header.toLowerCase();
-}
-
-function canonicalIp(address: string): string {
-  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return v4 ? v4[1]! : address.toLowerCase();
 }
 
 export interface HostPolicy {
@@ -102,59 +96,107 @@ export function createCallerCheck(cidrs: readonly string[]): (address: string | 
   };
 }
 
-/** Logs a refusal once per value and hour; a flood of distinct values cannot grow memory past the cap. */
-function createRefusalLog(log: Logger): (event: string, value: string) => void {
-  const seen = new NodeCache({ stdTTL: 3600, checkperiod: 600, maxKeys: 1000, useClones: false });
-  return (event, value) => {
-    const key = `${event}\0${value}`;
-    if (seen.has(key)) return;
-    try {
-      seen.set(key, true);
-    } catch {
-      return;
-    }
-    log.warn(event, { value: value.slice(0, 200) });
-  };
-}
-
 /** More headers than any SDK sends; the rest of a request is refused with 431. */
 export const MAX_HEADER_COUNT = 64;
+
+/**
+ * Two Host headers leave it open which one a proxy in front routed on and which one this check
+ * read: RFC 9112, section 3.2, says a server must answer 400 to a request with more than one.
+ * (Node keeps the first and drops the rest from `headers`; `rawHeaders` has them all.)
+ */
+function duplicateHosts(rawHeaders: readonly string[]): string | undefined {
+  let first = -1;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length !== 4 || name.toLowerCase() !== "host") continue;
+    if (first !== -1) return `${rawHeaders[first + 1]} ${rawHeaders[i + 1]}`;
+    first = i;
+  }
+  return undefined;
+}
+
+/**
+ * Headers by which a proxy says it relays someone else's request. EC2 refuses a token PUT that
+ * carries X-Forwarded-For, because such a PUT came through a proxy or an SSRF-able service and not
+ * from the instance itself; the other spellings of the same fact get the same answer.
+ */
+const PROXY_HEADERS = new Set([
+  "forwarded",
+  "via",
+  "x-real-ip",
+  "x-client-ip",
+  "client-ip",
+  "true-client-ip",
+  "cf-connecting-ip",
+  "fastly-client-ip",
+  "x-cluster-client-ip",
+  "x-original-forwarded-for",
+]);
+
+/** The first proxy-forwarding header of a request (`X-Forwarded-*` and those above), lower-cased. */
+export function proxyHeaderOf(rawHeaders: readonly string[]): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (PROXY_HEADERS.has(name) || name.startsWith("x-forwarded-")) return name;
+  }
+  return undefined;
+}
 
 const REFUSED = {
   caller: textReply(403, "403 - Forbidden: this address may not use the metadata service (see --allow-cidr)"),
   host: textReply(403, "403 - Forbidden: unknown Host (see --allow-host)"),
+  duplicateHost: textReply(400, "400 - Bad Request: more than one Host header"),
   browser: textReply(403, "403 - Forbidden: browser requests are refused"),
   headers: textReply(431, "431 - Request Header Fields Too Large: too many headers"),
 };
 
 export interface GuardOptions extends HostPolicy {
   readonly allowCidrs: readonly string[];
-  readonly log: Logger;
+  readonly refusals: Refusals;
 }
 
 /** Every refusal shared by both listeners; undefined lets the request through. */
-export function createRequestGuard(options: GuardOptions): (req: IncomingMessage) => Reply | undefined {
+export interface RequestGuard {
+  (req: IncomingMessage): Reply | undefined;
+  /** The same caller check, for refusing a connection before any request on it is read. */
+  readonly callerAllowed: (address: string | undefined) => boolean;
+}
+
+export function createRequestGuard(options: GuardOptions): RequestGuard {
   const hostAllowed = createHostCheck(options);
   const callerAllowed = createCallerCheck(options.allowCidrs);
-  const refused = createRefusalLog(options.log);
+  const { refusals } = options;
   const callers = new WeakMap<Socket, boolean>();
-  return (req) => {
+  const guard = (req: IncomingMessage): Reply | undefined => {
     let caller = callers.get(req.socket);
     if (caller === undefined) {
       caller = callerAllowed(req.socket.remoteAddress);
       callers.set(req.socket, caller);
     }
     if (!caller) {
-      refused("caller-refused", req.socket.remoteAddress ?? "unknown");
+      refusals.record("caller", req.socket.remoteAddress ?? "unknown");
       return REFUSED.caller;
     }
-    const headers = req.headers;
+    const { headers, rawHeaders } = req;
+    if (rawHeaders.length > MAX_HEADER_COUNT * 2) {
+      refusals.record("headers", String(rawHeaders.length / 2));
+      return REFUSED.headers;
+    }
+    const hosts = duplicateHosts(rawHeaders);
+    if (hosts !== undefined) {
+      refusals.record("duplicate-host", hosts);
+      return REFUSED.duplicateHost;
+    }
     if (!hostAllowed(headers.host)) {
-      refused("host-refused", headers.host ?? "");
+      refusals.record("host", headers.host ?? "");
       return REFUSED.host;
     }
-    if (browserHeaderOf(headers) !== undefined) return REFUSED.browser;
-    if (req.rawHeaders.length > MAX_HEADER_COUNT * 2) return REFUSED.headers;
+    const browser = browserHeaderOf(headers);
+    if (browser !== undefined) {
+      refusals.record("browser", `${browser}: ${headers[browser]}`);
+      return REFUSED.browser;
+    }
     return undefined;
   };
+  return Object.assign(guard, { callerAllowed });
 }

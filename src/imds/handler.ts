@@ -2,6 +2,8 @@ import type { HttpEndpoint, HttpTokens } from "../config/config";
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
 import type { Clock } from "../clock";
 import { ERAS } from "../instance/versions";
+import { proxyHeaderOf } from "./guards";
+import type { Refusals } from "../refusals";
 import { MAX_TOKEN_TTL_SECONDS, MIN_TOKEN_TTL_SECONDS, parseTokenTtl, type TokenAuthority } from "./tokens";
 import { NOT_FOUND, resolvePath, textReply, type Reply, type ReplyTable } from "../cache/replies";
 
@@ -34,6 +36,8 @@ export interface ImdsHandlerOptions {
   readonly onOutcome?: (outcome: RequestOutcome) => void;
   /** Refusals that come before anything else (see guards.ts). */
   readonly guard?: (req: IncomingMessage) => Reply | undefined;
+  /** Counts and logs the token PUTs refused for a proxy header, as the guard does its refusals. */
+  readonly refusals?: Refusals;
 }
 
 const ERRORS = {
@@ -44,7 +48,7 @@ const ERRORS = {
   badToken: textReply(401, "401 - Unauthorized: the session token is invalid or expired"),
   tokenRequired: textReply(401, "401 - Unauthorized: a session token is required (HttpTokens=required)"),
   disabled: textReply(403, "403 - Forbidden: the metadata endpoint is disabled (HttpEndpoint=disabled)"),
-  forwarded: textReply(403, "403 - Forbidden: token requests must not carry X-Forwarded-For"),
+  forwarded: textReply(403, "403 - Forbidden: token requests must not carry proxy headers (X-Forwarded-For, Forwarded, Via, X-Real-IP, ...)"),
   otherTokenPath: textReply(403, "403 - Forbidden: session tokens are issued only at /latest/api/token"),
   tokenMethod: textReply(405, "405 - Method Not Allowed: use PUT for /latest/api/token"),
   readMethod: textReply(405, "405 - Method Not Allowed: metadata is read with GET or HEAD"),
@@ -52,7 +56,7 @@ const ERRORS = {
 };
 
 /** No metadata request has a body; refusing one also keeps a client from streaming into the port. */
-function hasBody(req: IncomingMessage): boolean {
+export function hasBody(req: IncomingMessage): boolean {
   const length = req.headers["content-length"];
   return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
 }
@@ -166,7 +170,7 @@ function createOutcomes(): (pathClass: PathClass, status: number, tokenless: boo
 
 /** The metadata port: guards in EC2's order, then one lookup in the ready replies. Never awaits anything. */
 export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { tokens, clock, onOutcome, guard } = options;
+  const { tokens, clock, onOutcome, guard, refusals } = options;
   const tokenRequired = options.httpTokens === "required";
   const disabled = options.httpEndpoint === "disabled";
   const routeFor = createRouteCache();
@@ -226,10 +230,13 @@ export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMe
       send(req, res, ERRORS.tokenMethod, ALLOW_PUT);
       return 405;
     }
+    const proxyHeader = proxyHeaderOf(req.rawHeaders);
     if (!exact) refusal = ERRORS.otherTokenPath;
     else if (hasBody(req)) refusal = ERRORS.body;
-    else if (req.headers["x-forwarded-for"] !== undefined) refusal = ERRORS.forwarded;
-    else {
+    else if (proxyHeader !== undefined) {
+      refusal = ERRORS.forwarded;
+      refusals?.record("proxy-header", `${proxyHeader} from ${req.socket.remoteAddress}`);
+    } else {
       ttl = parseTokenTtl(req.headers[TOKEN_TTL_HEADER]);
       if (ttl === undefined) refusal = ERRORS.badTtl;
     }

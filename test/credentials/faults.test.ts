@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import supertest from "supertest";
+import { createAdminApp } from "../../src/admin/app";
+import { systemClock } from "../../src/clock";
 import { resolveConfig } from "../../src/config/config";
 import { createStsSource } from "../../src/credentials/sts";
+import { createWorkerStsSource } from "../../src/credentials/worker-source";
 import { createEmulator, type Emulator } from "../../src/emulator";
 import { createLogger } from "../../src/log";
 import { FakeClock } from "../support/fake-clock";
-import { hang, raw, reset, startFakeSts, stsError, success, type FakeResponse, type FakeSts } from "../support/fake-sts";
+import { hang, raw, reset, startFakeSts, stsError, success, trickle, type FakeResponse, type FakeSts } from "../support/fake-sts";
 
 const ROLE = "fault-role";
 const ROLE_ARN = `arn:aws:iam::123456789012:role/${ROLE}`;
@@ -106,6 +109,42 @@ describe("STS faults: keep serving the last good set, back off, recover within o
     } finally {
       await emulator.stop();
       sts.respondWith(success());
+    }
+  });
+});
+
+describe("an STS that trickles its answer", () => {
+  let sts: FakeSts;
+  before(async () => {
+    sts = await startFakeSts();
+    // The worker thread takes its source credentials from the environment, as the daemon does.
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIDSOURCE", AWS_SECRET_ACCESS_KEY: "source-secret", AWS_EC2_METADATA_DISABLED: "true" });
+  });
+  after(() => sts.close());
+
+  test("POST /admin/credentials/rotate answers 503 at the call's deadline; health names the timeout and a next attempt ahead", async () => {
+    const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
+    const lines: Array<Record<string, unknown>> = [];
+    const log = createLogger("debug", (line) => lines.push(JSON.parse(line)), () => clock.now());
+    const source = createWorkerStsSource(
+      { roleArn: ROLE_ARN, roleSessionName: "faults", durationSeconds: 3600, region: "us-east-1", endpoint: sts.url, requestTimeoutMs: 300, callTimeoutMs: 800 },
+      log,
+      systemClock,
+    );
+    sts.enqueue(success({ expiration: clock.now() + 3600_000 }));
+    const emulator = await createEmulator(resolveConfig({ "role-arn": ROLE_ARN, "sts-endpoint": sts.url }, {}), { clock, source, log, seed: "trickle", backoffRandom: () => 1 });
+    try {
+      const good = await served(emulator);
+      sts.enqueue(trickle(50, 5000));
+      const response = await supertest(createAdminApp(emulator)).post("/admin/credentials/rotate");
+      assert.equal(response.status, 503);
+      assert.equal(response.body.status, "degraded");
+      assert.match(response.body.reason, /^timeout: AssumeRole \S+: no complete answer within 800 ms; serving the last good credentials/);
+      assert.equal(response.body.nextAttemptAt, new Date(clock.now() + 1000).toISOString(), "a retry after the first backoff, ahead of now");
+      assert.equal(lines.findLast((line) => line.event === "credentials-refresh-failed")?.failureClass, "timeout");
+      assert.deepEqual(await served(emulator), good);
+    } finally {
+      await emulator.stop();
     }
   });
 });

@@ -184,3 +184,24 @@ test("health fails when the served set has less validity left than the rule prom
   assert.equal(health.status, "degraded");
   assert.match(health.reason!, /less than the 1800 s the rotation rule promises/);
 });
+
+test("while a fetch is under way health shows no next attempt in the past; a timeout is a failure with a backoff like any other", async () => {
+  const clock = new FakeClock();
+  const scripted = scriptedSource(clock);
+  const refresher = new Refresher({ source: scripted.source, clock, log: collectingLog().log, random: () => 1 });
+  await refresher.start();
+  let release!: () => void;
+  scripted.hold(new Promise<void>((resolve) => (release = resolve)));
+  await clock.advance(30 * MINUTE + 20_000);
+  const during = refresher.health();
+  assert.equal(scripted.calls(), 2, "the rotation is under way");
+  assert.ok(during.nextAttemptAt === undefined || during.nextAttemptAt > clock.now(), `nextAttemptAt ${during.nextAttemptAt} is in the past`);
+
+  scripted.fail(new SourceError("timeout", "AssumeRole arn:aws:iam::123456789012:role/r: no complete answer within 10000 ms"));
+  release();
+  await refresher.whenIdle();
+  const after = refresher.health();
+  assert.equal(after.status, "degraded");
+  assert.match(after.reason!, /^timeout: AssumeRole .*no complete answer within 10000 ms; serving the last good credentials/);
+  assert.equal(after.nextAttemptAt, clock.now() + 1000);
+});

@@ -15,7 +15,8 @@ import {
 } from "../../src/credentials/sts";
 import { accountIdFromArn, defaultRoleSessionName, parseRoleArn } from "../../src/config/arn";
 import { SourceError, type FailureClass } from "../../src/credentials/source";
-import { hang, raw, startFakeSts, stsError, success, type FakeResponse, type FakeSts } from "../support/fake-sts";
+import { eventually } from "../support/eventually";
+import { hang, raw, startFakeSts, stsError, success, trickle, type FakeResponse, type FakeSts } from "../support/fake-sts";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/test-role";
 const staticSourceCredentials = async () => ({ accessKeyId: "AKIDSOURCE", secretAccessKey: "source-secret" });
@@ -148,6 +149,15 @@ describe("AssumeRole against the fake STS", () => {
     const error = await rejection(source({ requestTimeoutMs: 200 }).fetch());
     assert.equal(error.failureClass, "timeout");
     assert.ok(Date.now() - started < 2000, "gave up late");
+  });
+
+  test("an STS that trickles its answer, one byte at a time -> timeout at the deadline of the whole call, the connection dropped", async () => {
+    sts.enqueue(trickle(50, 3000));
+    const abandoned = sts.abandoned;
+    const error = await rejection(source({ requestTimeoutMs: 300, callTimeoutMs: 600 }).fetch());
+    assert.equal(error.failureClass, "timeout");
+    assert.match(error.message, /^AssumeRole arn:aws:iam::123456789012:role\/test-role: no complete answer within 600 ms$/);
+    await eventually(() => sts.abandoned === abandoned + 1, "the client drops the trickling connection");
   });
 
   test("nothing listening -> connection", async () => {

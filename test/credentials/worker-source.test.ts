@@ -3,7 +3,9 @@ import { after, before, test } from "node:test";
 import { SourceError } from "../../src/credentials/source";
 import { createWorkerStsSource } from "../../src/credentials/worker-source";
 import { createLogger } from "../../src/log";
-import { startFakeSts, stsError, success, type FakeSts } from "../support/fake-sts";
+import { eventually } from "../support/eventually";
+import { FakeClock } from "../support/fake-clock";
+import { hang, startFakeSts, stsError, success, type FakeSts } from "../support/fake-sts";
 
 let sts: FakeSts;
 before(async () => {
@@ -39,4 +41,37 @@ test("the STS source in a worker thread: same credentials, same failure classes,
     await source.close?.();
   }
   await assert.rejects(source.fetch(), /the STS worker stopped/);
+});
+
+test("a call still unanswered past its deadline: the watchdog fails it as a timeout and the next call gets a fresh worker thread", async () => {
+  const clock = new FakeClock();
+  const lines: Array<Record<string, unknown>> = [];
+  // The worker's own deadline (a real minute) never comes during the test: only the watchdog can end the call.
+  const source = createWorkerStsSource(
+    { roleArn: "arn:aws:iam::123456789012:role/worker-role", roleSessionName: "w", durationSeconds: 900, region: "us-east-1", endpoint: sts.url, callTimeoutMs: 60_000 },
+    createLogger("debug", (line) => lines.push(JSON.parse(line))),
+    clock,
+  );
+  try {
+    sts.enqueue(hang());
+    const calls = sts.calls.length;
+    const stuck = source.fetch().then(
+      () => assert.fail("the stuck call resolved"),
+      (error: unknown) => error,
+    );
+    await eventually(() => sts.calls.length === calls + 1, "the worker calls STS");
+    await clock.advance(61_999);
+    assert.equal(lines.filter((line) => line.event === "sts-worker-replaced").length, 0, "not before the deadline and its grace");
+    await clock.advance(1);
+    const error = await stuck;
+    assert.ok(error instanceof SourceError);
+    assert.equal(error.failureClass, "timeout");
+    assert.match(error.message, /no answer after 62 s; its worker thread was replaced/);
+    assert.equal(lines.filter((line) => line.event === "sts-worker-replaced").length, 1);
+
+    sts.enqueue(success({ accessKeyId: "ASIAFRESHWORKER00001" }));
+    assert.equal((await source.fetch()).accessKeyId, "ASIAFRESHWORKER00001");
+  } finally {
+    await source.close?.();
+  }
 });

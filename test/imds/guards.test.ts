@@ -152,6 +152,15 @@ describe("resource limits on the real listener", () => {
     assert.match(await exchange(port, "PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), /^HTTP\/1\.1 200 /);
   });
 
+  test("two Host headers: 400 whatever their values (RFC 9112, section 3.2)", async () => {
+    for (const hosts of [["127.0.0.1", "127.0.0.1"], ["127.0.0.1", "attacker.example"], ["attacker.example", "localhost"]]) {
+      const headers = hosts.map((host) => `Host: ${host}\r\n`).join("");
+      const response = await exchange(port, `GET ${CREDENTIALS} HTTP/1.1\r\n${headers}Connection: close\r\n\r\n`);
+      assert.match(response, /^HTTP\/1\.1 400 /, hosts.join(", "));
+      assert.doesNotMatch(response, /ASIA/);
+    }
+  });
+
   test("malformed requests get 400, never a crash", async () => {
     assert.match(await exchange(port, "NOT HTTP AT ALL\r\n\r\n"), /^HTTP\/1\.1 400 /);
     assert.match(await exchange(port, Buffer.from([0, 1, 2, 255, 13, 10, 13, 10])), /^HTTP\/1\.1 400 /);

@@ -44,6 +44,23 @@ describe("session tokens", () => {
     assert.equal(response.status, 403);
   });
 
+  test("a token PUT with any other proxy-forwarding header is 403 too; reads are not affected", async () => {
+    const headers = [
+      ["Forwarded", "for=10.0.0.1"],
+      ["X-Real-IP", "10.0.0.1"],
+      ["Via", "1.1 proxy.internal"],
+      ["X-Forwarded-Host", "169.254.169.254"],
+      ["True-Client-IP", "10.0.0.1"],
+      ["CF-Connecting-IP", "10.0.0.1"],
+    ];
+    for (const [name, value] of headers) {
+      const response = await t.http.put("/latest/api/token").set(TTL, "60").set(name!, value!);
+      assert.equal(response.status, 403, name);
+      assert.match(response.text, /must not carry proxy headers/);
+    }
+    assert.equal((await t.http.get("/latest/meta-data/instance-id").set("Via", "1.1 proxy.internal")).status, 200);
+  });
+
   test("PUT on a dated version's token path is 403", async () => {
     const response = await t.http.put("/2021-07-15/api/token").set(TTL, "60");
     assert.equal(response.status, 403);

@@ -25,6 +25,11 @@ export type FakeResponse =
   | { kind: "hang" }
   /** Drops the connection without answering: the client sees ECONNRESET. */
   | { kind: "reset" }
+  /**
+   * Sends the headers, then one byte every `intervalMs`, never a silence long enough for an idle
+   * timeout; after `forMs` it ends with XML cut short (so the exchange always ends, answered or not).
+   */
+  | { kind: "trickle"; intervalMs: number; forMs: number }
   | { kind: "raw"; status: number; body: string };
 
 export interface FakeStsCall {
@@ -40,6 +45,8 @@ export interface FakeSts {
   /** Base URL to pass as the STS endpoint. */
   readonly url: string;
   readonly calls: FakeStsCall[];
+  /** Responses whose connection the client closed before they were complete. */
+  readonly abandoned: number;
   /** Answers the next requests in order; once drained, the default responder answers. */
   enqueue(...responses: FakeResponse[]): void;
   /** Replaces the default responder (initially: success for every call). */
@@ -59,6 +66,7 @@ export const stsError = (code: string, status: number, message = `fake ${code}`)
 });
 export const hang = (): FakeResponse => ({ kind: "hang" });
 export const reset = (): FakeResponse => ({ kind: "reset" });
+export const trickle = (intervalMs = 50, forMs = 3000): FakeResponse => ({ kind: "trickle", intervalMs, forMs });
 export const raw = (status: number, body: string): FakeResponse => ({ kind: "raw", status, body });
 
 export const ACCOUNT_ID = "123456789012";
@@ -68,6 +76,7 @@ export async function startFakeSts(): Promise<FakeSts> {
   const queue: FakeResponse[] = [];
   let responder: Responder = () => success();
   let issued = 0;
+  let abandoned = 0;
 
   const server = createServer((req, res) => {
     void readBody(req).then((body) => {
@@ -81,6 +90,7 @@ export async function startFakeSts(): Promise<FakeSts> {
       const response = queue.shift() ?? responder(call);
       if (response.kind === "hang") return;
       if (response.kind === "reset") return void req.socket.destroy();
+      if (response.kind === "trickle") return trickleOut(res, response, () => abandoned++);
       const [status, xml] = render(call, response, ++issued);
       reply(res, status, xml);
     });
@@ -91,6 +101,9 @@ export async function startFakeSts(): Promise<FakeSts> {
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    get abandoned() {
+      return abandoned;
+    },
     enqueue: (...responses) => void queue.push(...responses),
     respondWith(next) {
       responder = typeof next === "function" ? next : () => next;
@@ -117,7 +130,19 @@ function reply(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
-function render(call: FakeStsCall, response: Exclude<FakeResponse, { kind: "hang" | "reset" }>, n: number): [number, string] {
+function trickleOut(res: ServerResponse, response: Extract<FakeResponse, { kind: "trickle" }>, onAbandoned: () => void): void {
+  res.writeHead(200, { "content-type": "text/xml", "x-amzn-requestid": requestId() });
+  res.write("<AssumeRoleResponse>");
+  const drip = setInterval(() => res.write(" "), response.intervalMs);
+  const stop = setTimeout(() => res.end("<AssumeRoleResult>"), response.forMs);
+  res.once("close", () => {
+    clearInterval(drip);
+    clearTimeout(stop);
+    if (!res.writableFinished) onAbandoned();
+  });
+}
+
+function render(call: FakeStsCall, response: Exclude<FakeResponse, { kind: "hang" | "reset" | "trickle" }>, n: number): [number, string] {
   switch (response.kind) {
     case "raw":
       return [response.status, response.body];
