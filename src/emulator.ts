@@ -314,6 +314,7 @@ export class Emulator implements Controls {
     this.refresher.stop();
     this.identityCredentials.stop();
     this.board.stop();
+    this.refusals.stop();
     await this.source.close?.();
     await Promise.all(this.servers.map(close));
     this.servers.length = 0;

@@ -63,6 +63,12 @@ export class Refusals {
     this.summary ??= this.clock.schedule(SUMMARY_INTERVAL_MS, () => this.summarize());
   }
 
+  /** Ends the pending summary (the emulator stops): its line would come after the last one. */
+  stop(): void {
+    this.summary?.cancel();
+    this.summary = undefined;
+  }
+
   /** Refusals since start, by reason. */
   total(reason: RefusalReason): number {
     return this.counts.get(reason) ?? 0;

@@ -8,8 +8,8 @@ import {
   raiseOpenFileLimit,
   readOpenFileLimits,
 } from "../src/limits";
-import { createLogger } from "../src/log";
 import { eventually } from "./support/eventually";
+import { logInto } from "./support/log";
 
 test("the default cap leaves the admin listener and the daemon's own descriptors their share of the open-file limit", () => {
   assert.equal(defaultMaxConnections(1024), 896, "the common soft limit");
@@ -47,7 +47,7 @@ test("raises the soft limit to the hard one with prlimit and logs it", async (t)
   const child = await lowSoftLimitProcess();
   try {
     const lines: Array<Record<string, unknown>> = [];
-    const result = await raiseOpenFileLimit(createLogger("debug", (line) => lines.push(JSON.parse(line))), child.pid);
+    const result = await raiseOpenFileLimit(logInto(lines), child.pid);
     if (lines[0]?.raised === false && /not installed/.test(String(lines[0].detail))) {
       if (process.env.CI === "true") assert.fail("prlimit (util-linux) is missing");
       return t.skip("prlimit (util-linux) is not installed");
@@ -69,7 +69,7 @@ test("where the limit cannot be raised, it says why and goes on with what there 
     const missing = async () => {
       throw Object.assign(new Error("spawn prlimit ENOENT"), { code: "ENOENT" });
     };
-    const result = await raiseOpenFileLimit(createLogger("debug", (line) => lines.push(JSON.parse(line))), child.pid, missing);
+    const result = await raiseOpenFileLimit(logInto(lines), child.pid, missing);
     assert.deepEqual(result, { soft: 1024, hard });
     assert.equal(lines[0]!.level, "warn");
     assert.equal(lines[0]!.detail, "could not raise the soft limit: prlimit is not installed");

@@ -3,16 +3,16 @@ import type { IncomingMessage } from "node:http";
 import { test } from "node:test";
 import { createRequestGuard } from "../src/imds/guards";
 import { LOGGED_VALUES_PER_HOUR, Refusals, SUMMARY_INTERVAL_MS } from "../src/refusals";
-import { createLogger } from "../src/log";
 import { testEmulator } from "./support/emulator";
 import { FakeClock } from "./support/fake-clock";
+import { logInto } from "./support/log";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
 function collectingLog(clock: FakeClock) {
   const lines: Array<Record<string, unknown>> = [];
-  return { lines, log: createLogger("debug", (line) => lines.push(JSON.parse(line)), () => clock.now()) };
+  return { lines, log: logInto(lines, clock) };
 }
 
 /** A request as the guard sees it, from loopback with this Host. */

@@ -1,5 +1,6 @@
 import type { HttpEndpoint, HttpTokens } from "../config/config";
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
+import { BoundedMap } from "../bounded-map";
 import type { Clock } from "../clock";
 import { ERAS } from "../instance/versions";
 import { proxyHeaderOf } from "./guards";
@@ -89,22 +90,19 @@ function routeOf(target: string): Route {
 /**
  * SDKs ask for the same few targets over and over: resolving each once (query, `//` folding, dated
  * versions, path class) saves that work on every later request. Request targets are the client's
- * text, so the cache holds only short ones and forgets everything when full: it never grows past
+ * text, so the cache holds only short ones and drops its oldest when full: it never grows past
  * ROUTE_CACHE_SIZE entries of ROUTE_CACHE_MAX_TARGET characters, whatever a client sends.
  */
 const ROUTE_CACHE_SIZE = 256;
 const ROUTE_CACHE_MAX_TARGET = 256;
 
 function createRouteCache(): (target: string) => Route {
-  const routes = new Map<string, Route>();
+  const routes = new BoundedMap<string, Route>(ROUTE_CACHE_SIZE);
   return (target) => {
     let route = routes.get(target);
     if (route !== undefined) return route;
     route = routeOf(target);
-    if (target.length <= ROUTE_CACHE_MAX_TARGET) {
-      if (routes.size >= ROUTE_CACHE_SIZE) routes.clear();
-      routes.set(target, route);
-    }
+    if (target.length <= ROUTE_CACHE_MAX_TARGET) routes.set(target, route);
     return route;
   };
 }

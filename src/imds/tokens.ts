@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { BoundedMap } from "../bounded-map";
 import type { Clock } from "../clock";
 
 export const MIN_TOKEN_TTL_SECONDS = 1;
@@ -44,12 +45,7 @@ export function createTokenAuthority(
   cacheSize: number = VERIFIED_TOKEN_CACHE_SIZE,
 ): TokenAuthority {
   const mac = (payload: Buffer) => createHmac("sha256", secret).update(payload).digest();
-  const verified = new Map<string, number>();
-  const remember = (text: string, expiry: number) => {
-    if (cacheSize <= 0) return;
-    if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
-    verified.set(text, expiry);
-  };
+  const verified = new BoundedMap<string, number>(cacheSize);
   return {
     issue(ttlSeconds) {
       const token = Buffer.alloc(TOKEN_BYTES);
@@ -74,7 +70,7 @@ export function createTokenAuthority(
       if (!timingSafeEqual(mac(token.subarray(0, payloadEnd)), token.subarray(payloadEnd))) return undefined;
       const expiry = Number(token.readBigUInt64BE(1));
       if (expiry <= clock.now()) return undefined;
-      remember(text, expiry);
+      verified.set(text, expiry);
       return expiry;
     },
   };

@@ -4,9 +4,9 @@ import supertest from "supertest";
 import { createAdminApp } from "../../src/admin/app";
 import { EXPIRED_SERVING_WINDOW_MS } from "../../src/credentials/refresher";
 import { SourceError, type CredentialSource } from "../../src/credentials/source";
-import { createLogger } from "../../src/log";
 import { testEmulator } from "../support/emulator";
 import { FakeClock } from "../support/fake-clock";
+import { logInto } from "../support/log";
 
 const HOUR = 3_600_000;
 const CREDENTIALS = "/latest/meta-data/iam/security-credentials/imds-emulator";
@@ -25,7 +25,7 @@ test("the rule: served for 15 minutes past expiry while the source fails, then 5
     },
   };
   const lines: Array<Record<string, unknown>> = [];
-  const log = createLogger("debug", (line) => lines.push(JSON.parse(line)), () => clock.now());
+  const log = logInto(lines, clock);
   const container = { "container-credentials-path": "/container-credentials", "container-auth-token": "container-token" };
   const t = await testEmulator(container, { source, log, backoffRandom: () => 1 }, clock);
   const containerCredentials = () => t.http.get("/container-credentials").set("Authorization", "container-token");

@@ -7,9 +7,9 @@ import { resolveConfig } from "../../src/config/config";
 import { createStsSource } from "../../src/credentials/sts";
 import { createWorkerStsSource } from "../../src/credentials/worker-source";
 import { createEmulator, type Emulator } from "../../src/emulator";
-import { createLogger } from "../../src/log";
 import { FakeClock } from "../support/fake-clock";
 import { hang, raw, reset, startFakeSts, stsError, success, trickle, type FakeResponse, type FakeSts } from "../support/fake-sts";
+import { logInto } from "../support/log";
 
 const ROLE = "fault-role";
 const ROLE_ARN = `arn:aws:iam::123456789012:role/${ROLE}`;
@@ -34,7 +34,7 @@ async function emulatorOn(sts: FakeSts, clock: FakeClock, lines: Array<Record<st
     { roleArn: ROLE_ARN, roleSessionName: "faults", durationSeconds: 3600, region: "us-east-1", endpoint: sts.url, requestTimeoutMs: 300 },
     { sourceCredentials: async () => ({ accessKeyId: "AKIDSOURCE", secretAccessKey: "source-secret" }) },
   );
-  const log = createLogger("debug", (line) => lines.push(JSON.parse(line)), () => clock.now());
+  const log = logInto(lines, clock);
   return createEmulator(config, { clock, source, log, seed: "faults", backoffRandom: () => 1 });
 }
 
@@ -125,7 +125,7 @@ describe("an STS that trickles its answer", () => {
   test("POST /admin/credentials/rotate answers 503 at the call's deadline; health names the timeout and a next attempt ahead", async () => {
     const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
     const lines: Array<Record<string, unknown>> = [];
-    const log = createLogger("debug", (line) => lines.push(JSON.parse(line)), () => clock.now());
+    const log = logInto(lines, clock);
     const source = createWorkerStsSource(
       { roleArn: ROLE_ARN, roleSessionName: "faults", durationSeconds: 3600, region: "us-east-1", endpoint: sts.url, requestTimeoutMs: 300, callTimeoutMs: 800 },
       log,

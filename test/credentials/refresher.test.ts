@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Refresher, backoffDelayMs, rotationLeadMs, type AttemptReport } from "../../src/credentials/refresher";
 import { SourceError, type CredentialSource, type Credentials } from "../../src/credentials/source";
-import { createLogger } from "../../src/log";
 import { FakeClock, settle } from "../support/fake-clock";
+import { logInto } from "../support/log";
 
 const HOUR = 3600_000;
 const MINUTE = 60_000;
@@ -37,7 +37,7 @@ function scriptedSource(clock: FakeClock, lifetimeMs = HOUR) {
 
 function collectingLog() {
   const lines: Record<string, unknown>[] = [];
-  return { lines, log: createLogger("debug", (line) => lines.push(JSON.parse(line))) };
+  return { lines, log: logInto(lines) };
 }
 
 test("the rotation lead is 30 minutes, half the lifetime for short sessions, and an explicit value wins", () => {

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { SourceError } from "../../src/credentials/source";
 import { createWorkerStsSource } from "../../src/credentials/worker-source";
-import { createLogger } from "../../src/log";
 import { eventually } from "../support/eventually";
 import { FakeClock } from "../support/fake-clock";
 import { hang, startFakeSts, stsError, success, type FakeSts } from "../support/fake-sts";
+import { logInto } from "../support/log";
 
 let sts: FakeSts;
 before(async () => {
@@ -19,7 +19,7 @@ test("the STS source in a worker thread: same credentials, same failure classes,
   const lines: Array<Record<string, unknown>> = [];
   const source = createWorkerStsSource(
     { roleArn: "arn:aws:iam::123456789012:role/worker-role", roleSessionName: "w", durationSeconds: 900, region: "us-east-1", endpoint: sts.url },
-    createLogger("debug", (line) => lines.push(JSON.parse(line))),
+    logInto(lines),
   );
   try {
     const expiration = Math.floor(Date.now() / 1000) * 1000 + 900_000;
@@ -49,7 +49,7 @@ test("a call still unanswered past its deadline: the watchdog fails it as a time
   // The worker's own deadline (a real minute) never comes during the test: only the watchdog can end the call.
   const source = createWorkerStsSource(
     { roleArn: "arn:aws:iam::123456789012:role/worker-role", roleSessionName: "w", durationSeconds: 900, region: "us-east-1", endpoint: sts.url, callTimeoutMs: 60_000 },
-    createLogger("debug", (line) => lines.push(JSON.parse(line))),
+    logInto(lines),
     clock,
   );
   try {

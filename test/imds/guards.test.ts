@@ -6,8 +6,8 @@ import { createCallerCheck, createHostCheck, defaultAllowedCidrs, hostOf } from 
 import { createTokenAuthority } from "../../src/imds/tokens";
 import { resolveConfig, ConfigError } from "../../src/config/config";
 import { startEmulator, type RunningEmulator } from "../../src/index";
-import { createLogger } from "../../src/log";
 import { testEmulator } from "../support/emulator";
+import { logInto } from "../support/log";
 
 const TOKEN = "X-aws-ec2-metadata-token";
 const CREDENTIALS = "/latest/meta-data/iam/security-credentials/imds-emulator";
@@ -37,7 +37,7 @@ describe("DNS rebinding: the Host header", () => {
 
   test("a rebinding-style Host on an IMDSv1 GET is 403, logged once per host name", async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const t = await testEmulator({}, { log: createLogger("debug", (line) => lines.push(JSON.parse(line))) });
+    const t = await testEmulator({}, { log: logInto(lines) });
     for (let i = 0; i < 3; i++) {
       const response = await t.http.get(CREDENTIALS).set("Host", "attacker.example");
       assert.equal(response.status, 403);
