@@ -4,7 +4,7 @@ import { hostname as osHostname } from "node:os";
 import { systemClock, type Clock } from "./clock";
 import { defaultRoleSessionName } from "./config/arn";
 import type { Config } from "./config/config";
-import { checkTag, checkUserData } from "./config/description";
+import { checkMetadataSize, checkTag, checkTagCount, checkUserData } from "./config/description";
 import { checkMetadataOverride } from "./config/description-keys";
 import { parseEventTrigger, type EventKind, type ScheduledEvent } from "./config/events";
 import { readContainerToken, readUserData } from "./config/file";
@@ -249,6 +249,7 @@ export class Emulator implements Controls {
 
   setTag(key: string, value: string): void {
     checkTag("tag", key, value);
+    if (!this.tags.has(key)) checkTagCount("tags", this.tags.size + 1);
     this.tags.set(key, value);
     this.cache.rebuild();
   }
@@ -262,6 +263,7 @@ export class Emulator implements Controls {
   setMetadata(path: string, value: string): void {
     const key = metadataPath("metadata", path);
     checkMetadataOverride("metadata", key);
+    checkMetadataSize("metadata", new Map(this.overrides).set(key, value));
     this.overrides.set(key, value);
     this.cache.rebuild();
   }

@@ -63,8 +63,30 @@ export function stringMap(where: string, value: unknown): Record<string, string>
   return out;
 }
 
+/** EC2 allows 50 user tags on a resource (Tagging your EC2 resources, "Tag restrictions"). */
+export const MAX_TAGS = 50;
+/**
+ * Metadata overrides add to a tree that a real instance keeps to a few hundred paths. The bounds keep
+ * a description (YAML aliases expand) or a run of admin calls from making every rebuild slow.
+ */
+export const MAX_METADATA_PATHS = 2048;
+export const MAX_METADATA_BYTES = 1024 * 1024;
+
+export function checkTagCount(where: string, count: number): void {
+  if (count > MAX_TAGS) throw expected(where, `at most ${MAX_TAGS} tags, as EC2 allows`, `${count} tags`);
+}
+
+/** The overrides' size as the tree holds them: every path and value. */
+export function checkMetadataSize(where: string, metadata: ReadonlyMap<string, string> | Readonly<Record<string, string>>): void {
+  const entries = metadata instanceof Map ? [...metadata] : Object.entries(metadata);
+  if (entries.length > MAX_METADATA_PATHS) throw expected(where, `at most ${MAX_METADATA_PATHS} paths`, `${entries.length} paths`);
+  const bytes = entries.reduce((sum, [path, text]) => sum + Buffer.byteLength(path) + Buffer.byteLength(text), 0);
+  if (bytes > MAX_METADATA_BYTES) throw expected(where, `at most ${MAX_METADATA_BYTES} bytes of paths and values`, `${bytes} bytes`);
+}
+
 export function tagMap(where: string, value: unknown): Record<string, string> {
   const tags = stringMap(where, value);
+  checkTagCount(where, Object.keys(tags).length);
   for (const [tag, text] of Object.entries(tags)) checkTag(where, tag, text);
   return tags;
 }
@@ -117,7 +139,9 @@ export const SECTION_KEYS: readonly string[] = ["metadata", "tags", "user-data",
 export function metadataMap(where: string, value: unknown): Record<string, string> {
   const entries = Object.entries(stringMap(where, value)).map(([path, text]) => [metadataPath(where, path), text] as const);
   for (const [path] of entries) checkMetadataOverride(`${where}.${path}`, path);
-  return Object.fromEntries(entries);
+  const metadata = Object.fromEntries(entries);
+  checkMetadataSize(where, metadata);
+  return metadata;
 }
 
 /** Reads the section keys of a config file's top level; option keys are left to the caller. */

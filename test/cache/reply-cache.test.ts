@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import supertest from "supertest";
+import { createAdminApp } from "../../src/admin/app";
+import { ReplyCache, type TreeState } from "../../src/cache/reply-cache";
+import { resolvePath } from "../../src/cache/replies";
+import { ConfigError, resolveConfig } from "../../src/config/config";
+import { MAX_METADATA_PATHS, MAX_TAGS } from "../../src/config/description";
+import { createMockSource } from "../../src/credentials/mock";
+import { Refresher } from "../../src/credentials/refresher";
+import { createIdentityCredentials } from "../../src/instance/identity-credentials";
+import { describeInstance } from "../../src/instance/instance";
+import { silentLogger } from "../../src/log";
+import { testEmulator } from "../support/emulator";
+import { FakeClock } from "../support/fake-clock";
+
+const ROLE = "cache-role";
+const VERSIONS = ["latest", "2021-03-23", "2016-09-02"];
+
+async function cacheOnFakeClock() {
+  const clock = new FakeClock();
+  const instance = describeInstance({ region: "us-east-1", instanceType: "t3.micro", instanceLifeCycle: "on-demand" }, "cache-seed", clock.now());
+  const source = createMockSource({ durationSeconds: 3600, accountId: instance.accountId, clock });
+  const refresher = new Refresher({ source, clock, log: silentLogger });
+  const identity = createIdentityCredentials({ accountId: instance.accountId, durationSeconds: 3600, clock, log: silentLogger });
+  await Promise.all([refresher.start(), identity.start()]);
+  let signatures = 0;
+  const state = (): TreeState => ({
+    instance,
+    role: { name: ROLE, instanceProfileArn: `arn:aws:iam::${instance.accountId}:instance-profile/${ROLE}`, instanceProfileId: "AIPAEXAMPLE" },
+    identityCredentials: identity.current(),
+    publicKey: "ssh-rsa AAAA test",
+    events: { scheduledMaintenance: [] },
+    overrides: {},
+    sign: (document) => {
+      signatures += 1;
+      return { signature: `sig-${document.length}`, pkcs7: "pkcs7", rsa2048: "rsa2048" };
+    },
+  });
+  const cache = new ReplyCache(refresher, state);
+  identity.onChange(() => cache.swapCredentials());
+  return { cache, refresher, identity, signatures: () => signatures };
+}
+
+/** A request path's reply as the port finds it: dated versions map to their era's table keys. */
+const text = (cache: ReplyCache, path: string) => {
+  const resolved = resolvePath(path);
+  return resolved.kind === "metadata" ? cache.replies().get(resolved.key)?.body.toString() : undefined;
+};
+
+test("a rotation swaps the credential replies in every version without building or signing the tree again", async () => {
+  const { cache, refresher, signatures } = await cacheOnFakeClock();
+  const signedAtBuild = signatures();
+  const before = cache.replies();
+  const oldKey = refresher.current()!.credentials.accessKeyId;
+  const document = cache.replies().get("/latest/dynamic/instance-identity/document");
+
+  await refresher.refresh();
+  const newKey = refresher.current()!.credentials.accessKeyId;
+  assert.notEqual(newKey, oldKey);
+  for (const version of VERSIONS) {
+    assert.equal(JSON.parse(text(cache, `/${version}/meta-data/iam/security-credentials/${ROLE}`)!).AccessKeyId, newKey, version);
+    assert.match(text(cache, `/${version}/meta-data/iam/info`)!, /"Code" : "Success"/);
+  }
+  assert.equal(JSON.parse(text(cache, `/latest/meta-data/iam/security-credentials-extended/${ROLE}`)!).AccessKeyId, newKey);
+  assert.equal(JSON.parse(cache.containerReply().body.toString()).AccessKeyId, newKey);
+  assert.equal(signatures(), signedAtBuild, "the identity document was not signed again");
+  assert.equal(cache.replies().get("/latest/dynamic/instance-identity/document"), document, "other replies are the same objects");
+  assert.notEqual(cache.replies(), before, "a new table is swapped in whole");
+  assert.equal(JSON.parse(before.get(`/latest/meta-data/iam/security-credentials/${ROLE}`)!.body.toString()).AccessKeyId, oldKey, "the old table is left as it was");
+
+  cache.rebuild();
+  assert.equal(signatures(), signedAtBuild + 1, "a rebuild signs again (the check above can fail)");
+  assert.equal(JSON.parse(text(cache, `/latest/meta-data/iam/security-credentials/${ROLE}`)!).AccessKeyId, newKey);
+});
+
+test("the identity role's credentials are swapped the same way", async () => {
+  const { cache, identity, signatures } = await cacheOnFakeClock();
+  const signed = signatures();
+  await identity.refresh();
+  const key = identity.current()!.credentials.accessKeyId;
+  const path = "meta-data/identity-credentials/ec2/security-credentials/ec2-instance";
+  assert.equal(JSON.parse(text(cache, `/latest/${path}`)!).AccessKeyId, key);
+  assert.equal(JSON.parse(text(cache, `/2021-03-23/${path}`)!).AccessKeyId, key);
+  assert.equal(signatures(), signed);
+});
+
+test("the expanded description is bounded: metadata paths, their bytes, and EC2's 50 tags", async () => {
+  const fails = (data: Record<string, unknown>, pattern: RegExp) =>
+    assert.throws(() => resolveConfig({}, {}, { path: "big.yaml", data }), (error: unknown) => error instanceof ConfigError && pattern.test(error.message));
+  const paths = Object.fromEntries(Array.from({ length: MAX_METADATA_PATHS + 1 }, (_, i) => [`custom/p${i}`, "v"]));
+  fails({ metadata: paths }, new RegExp(`^big\\.yaml: metadata: expected at most ${MAX_METADATA_PATHS} paths, got "${MAX_METADATA_PATHS + 1} paths"$`));
+  fails({ metadata: { "custom/a": "x".repeat(600_000), "custom/b": "y".repeat(600_000) } }, /^big\.yaml: metadata: expected at most 1048576 bytes of paths and values/);
+  const tags = Object.fromEntries(Array.from({ length: MAX_TAGS + 1 }, (_, i) => [`t${i}`, "v"]));
+  fails({ tags }, /^big\.yaml: tags: expected at most 50 tags, as EC2 allows, got "51 tags"$/);
+
+  const t = await testEmulator();
+  for (let i = 0; i < MAX_TAGS; i++) t.emulator.setTag(`t${i}`, "v");
+  assert.throws(() => t.emulator.setTag("one-more", "v"), /at most 50 tags/);
+  t.emulator.setTag("t0", "replaced");
+  t.emulator.setMetadata("custom/a", "x".repeat(600_000));
+  const admin = supertest(createAdminApp(t.emulator));
+  assert.equal((await admin.put("/admin/metadata/custom/b").send("y".repeat(15_000))).status, 204, "within the budget");
+  for (let i = 0; i < 43; i++) t.emulator.setMetadata(`custom/c${i}`, "z".repeat(10_000));
+  assert.throws(() => t.emulator.setMetadata("custom/last", "z".repeat(40_000)), /at most 1048576 bytes/);
+  assert.equal((await admin.put("/admin/metadata/custom/last").send("z".repeat(15_000))).status, 400);
+  t.emulator.setMetadata("custom/c0", "short");
+  t.emulator.setMetadata("custom/c1", "short");
+  t.emulator.setMetadata("custom/last", "z".repeat(15_000));
+  await t.emulator.stop();
+});
