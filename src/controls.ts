@@ -1,21 +1,18 @@
+import type { EventKind, ScheduledEvent } from "./config/events";
 import type { Credentials } from "./credentials/source";
 import type { Health } from "./credentials/refresher";
-import type { EventKind, ScheduledEvent } from "./config/events";
 import type { Instance } from "./instance/instance";
 import type { InstanceEvents } from "./instance/events";
 
-/**
- * Everything that may be read or changed while the emulator runs: one interface, implemented once by
- * the emulator, served over HTTP by the admin listener and handed to library users as is.
- */
-export interface Controls {
+/** What may be read or changed of one emulated instance while the emulator runs. */
+export interface InstanceControls {
+  /** The instance's name: its `instances:` entry, `default` for the top level. */
+  readonly name: string;
   readonly instance: Instance;
   /** The credentials being served now. */
   credentials(): Credentials | undefined;
+  /** The health of this instance's role credentials. */
   health(): Health;
-  now(): number;
-  /** Prometheus text exposition of the emulator's metrics. */
-  metrics(): Promise<{ readonly contentType: string; readonly text: string }>;
   /** Rotates the credentials now (or joins a rotation under way) and reports the health after it. */
   rotateCredentials(): Promise<Health>;
   events(): InstanceEvents;
@@ -37,4 +34,31 @@ export interface Controls {
   removeMetadata(path: string): boolean;
   /** The certificate that verifies the identity document's signature, pkcs7 and rsa2048. */
   identityCertificate(): string;
+}
+
+/** One instance as `GET /admin/instances` and the library list it. */
+export interface InstanceSummary {
+  readonly name: string;
+  readonly instanceId: string;
+  /** The callers as configured: addresses, networks, DNS names. */
+  readonly callers: readonly string[];
+  /** The addresses its callers have now (names resolved, template members). */
+  readonly addresses: readonly string[];
+  readonly role: string;
+  readonly credentialsExpiration?: string;
+  readonly health: Health["status"];
+}
+
+/**
+ * Everything that may be read or changed while the emulator runs: one interface, implemented once by
+ * the emulator, served over HTTP by the admin listener and handed to library users as is. Its
+ * instance operations act on the top-level instance; `named(name)` reaches the others.
+ */
+export interface Controls extends InstanceControls {
+  now(): number;
+  /** Prometheus text exposition of the emulator's metrics. */
+  metrics(): Promise<{ readonly contentType: string; readonly text: string }>;
+  /** An instance by name (`default` is the top level); a ConfigError naming those there are when there is none. */
+  named(name: string): InstanceControls;
+  instances(): readonly InstanceSummary[];
 }

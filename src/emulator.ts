@@ -1,34 +1,32 @@
-import { randomBytes } from "node:crypto";
+import { lookup } from "node:dns/promises";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { hostname as osHostname } from "node:os";
 import { systemClock, type Clock } from "./clock";
 import { defaultRoleSessionName } from "./config/arn";
-import type { Config } from "./config/config";
-import { checkMetadataSize, checkTag, checkTagCount, checkUserData } from "./config/description";
-import { checkMetadataOverride } from "./config/description-keys";
-import { parseEventTrigger, type EventKind, type ScheduledEvent } from "./config/events";
+import type { Config, InstanceConfig } from "./config/config";
+import type { EventKind, ScheduledEvent } from "./config/events";
 import { readContainerToken, readUserData } from "./config/file";
-import { metadataPath } from "./validation";
+import { ConfigError } from "./validation";
 import { createMockSource } from "./credentials/mock";
-import { Refresher, type Health } from "./credentials/refresher";
+import { RefresherPool } from "./credentials/pool";
+import type { Health, Refresher } from "./credentials/refresher";
 import type { CredentialSource } from "./credentials/source";
 import { createWorkerStsSource } from "./credentials/worker-source";
-import { EventBoard, type InstanceEvents } from "./instance/events";
+import type { InstanceEvents } from "./instance/events";
 import { createIdentityCredentials } from "./instance/identity-credentials";
-import { describeInstance, seededHex, type Instance } from "./instance/instance";
-import { openSshPublicKey } from "./instance/public-key";
-import { createIdentitySigner, generateSigningKeys, type IdentitySigner } from "./instance/signing";
-import type { IdentitySignatures, Role } from "./instance/tree";
-import { ReplyCache } from "./cache/reply-cache";
+import { describeInstance, type Instance } from "./instance/instance";
+import { createIdentitySigner, generateSigningKeys } from "./instance/signing";
+import type { Role } from "./instance/tree";
+import { CallerMap, type CallerEntry } from "./callers/caller-map";
 import { createContainerHandler } from "./container/handler";
 import { createRequestGuard, defaultAllowedCidrs, type RequestGuard } from "./imds/guards";
-import { createImdsHandler } from "./imds/handler";
-import { createTokenAuthority } from "./imds/tokens";
+import { createImdsHandler, type InstanceSelection } from "./imds/handler";
 import { Metrics } from "./admin/metrics";
-import type { Controls } from "./controls";
+import type { Controls, InstanceControls, InstanceSummary } from "./controls";
 import { adminConnectionLimits, metadataConnectionLimits } from "./limits";
 import { close, hardenedServer, listen, type Listening } from "./listeners";
 import { Refusals } from "./refusals";
+import { ServedInstance } from "./served-instance";
 import { silentLogger, type Logger } from "./log";
 
 export interface EmulatorDeps {
@@ -36,12 +34,17 @@ export interface EmulatorDeps {
   readonly log?: Logger;
   /** Seeds the generated instance identity; the host name by default. */
   readonly seed?: string;
-  /** Replaces the source the config selects (tests). */
+  /** Replaces the source the config selects, for every role (tests). */
   readonly source?: CredentialSource;
   readonly backoffRandom?: () => number;
+  /** Resolves caller names (tests); the system resolver by default. */
+  readonly resolve?: (name: string) => Promise<string[]>;
 }
 
-function selectSource(config: Config, instance: Instance, clock: Clock, log: Logger): CredentialSource {
+/** The name of the top-level instance among the `instances:` entries. */
+export const DEFAULT_INSTANCE = "default";
+
+function selectSource(config: InstanceConfig, instance: Instance, clock: Clock, log: Logger): CredentialSource {
   if (config.sts === undefined) {
     return createMockSource({ durationSeconds: config.durationSeconds, accountId: instance.accountId, clock });
   }
@@ -56,162 +59,192 @@ function selectSource(config: Config, instance: Instance, clock: Clock, log: Log
   }, log, clock);
 }
 
-function identitySignatures(signer: IdentitySigner): (document: string) => IdentitySignatures {
-  return (document) => ({
-    signature: signer.signature(document),
-    pkcs7: signer.pkcs7(document),
-    rsa2048: signer.rsa2048(document),
-  });
+/** What makes two instances' credentials the same role: its source and lifetime (the mock source's account and name too). */
+function roleKey(config: InstanceConfig, instance: Instance): string {
+  const { sts, durationSeconds, rotateBeforeSeconds, roleName } = config;
+  return JSON.stringify(sts === undefined ? { roleName, accountId: instance.accountId, durationSeconds, rotateBeforeSeconds } : { sts, durationSeconds, rotateBeforeSeconds });
 }
 
-/** The parts `createEmulator` makes before anything is served; each is ready when the emulator exists. */
-interface Parts {
-  readonly config: Config;
-  readonly clock: Clock;
-  readonly log: Logger;
-  readonly seed: string;
-  readonly instance: Instance;
-  readonly source: CredentialSource;
-  readonly refresher: Refresher;
-  /** The instance identity role's credentials: minted locally, rotated by the same rule. */
-  readonly identityCredentials: Refresher;
-  readonly metrics: Metrics;
-  /** Every refusal counted and logged within a budget, shared by the guards and the connection caps. */
-  readonly refusals: Refusals;
-  readonly signer: IdentitySigner;
-  readonly userData: Buffer | undefined;
-  readonly containerToken: string | undefined;
-}
+const systemResolve = async (name: string) => (await lookup(name, { all: true })).map((entry) => entry.address);
 
 /**
- * Builds an emulator: every fallible step (files, the first credentials, the signing key) is done
- * before it returns, so the emulator it gives is complete and its port never answers without them.
+ * Builds an emulator: every fallible step (files, the first credentials of every role, the signing
+ * key, the callers' names) is done before it returns, so the emulator it gives is complete and its
+ * port never answers without them.
  */
 export async function createEmulator(config: Config, deps: EmulatorDeps = {}): Promise<Emulator> {
   const clock = deps.clock ?? systemClock;
   const log = deps.log ?? silentLogger;
   const seed = deps.seed ?? osHostname();
-  const instance = describeInstance(config.instance, seed, clock.now());
-  const [userData, containerToken] = await Promise.all([
-    config.userData ?? readUserData(config.userDataFile),
-    config.containerCredentials === undefined ? undefined : readContainerToken(config.containerCredentials),
-  ]);
-  const source = deps.source ?? selectSource(config, instance, clock, log);
-  const refresher = new Refresher({ source, clock, log, rotateBeforeSeconds: config.rotateBeforeSeconds, random: deps.backoffRandom });
+  const pool = new RefresherPool(clock, log, deps.backoffRandom);
+  const identities: Refresher[] = [];
   const refusals = new Refusals(log, clock);
-  const metrics = new Metrics(source.kind, refresher, clock, refusals);
-  const { accountId } = instance;
-  const { durationSeconds, rotateBeforeSeconds } = config;
-  const identityCredentials = createIdentityCredentials({ accountId, durationSeconds, rotateBeforeSeconds, clock, log });
+  const [containerToken, keys, ...userData] = await Promise.all([
+    config.containerCredentials === undefined ? undefined : readContainerToken(config.containerCredentials),
+    generateSigningKeys(),
+    config.userData ?? readUserData(config.userDataFile),
+    ...config.instances.map((entry) => entry.userData ?? readUserData(entry.userDataFile)),
+  ]);
+  const signer = createIdentitySigner({ commonName: "imds-emulator instance identity", now: clock.now(), keys });
+
+  /** One instance: its role's refresher from the pool, identity credentials of its own. */
+  const serve = (name: string, settings: InstanceConfig, instanceSeed: string, data: Buffer | undefined, identity?: Refresher) => {
+    const instance = describeInstance(settings.instance, instanceSeed, clock.now());
+    const refresher = pool.get(roleKey(settings, instance), settings.roleName, settings.rotateBeforeSeconds, () => deps.source ?? selectSource(settings, instance, clock, log));
+    const identityCredentials = identity ?? identityFor(settings, instance);
+    return new ServedInstance({ name, config: settings, instance, seed: instanceSeed, clock, log, refresher, identityCredentials, signer, userData: data });
+  };
+  const identityFor = (settings: InstanceConfig, instance: Instance) => {
+    const { durationSeconds, rotateBeforeSeconds } = settings;
+    const refresher = createIdentityCredentials({ accountId: instance.accountId, durationSeconds, rotateBeforeSeconds, clock, log });
+    identities.push(refresher);
+    return refresher;
+  };
+
   try {
-    const [keys] = await Promise.all([generateSigningKeys(), refresher.start(), identityCredentials.start()]);
-    const signer = createIdentitySigner({ commonName: "imds-emulator instance identity", now: clock.now(), keys });
-    return new Emulator({ config, clock, log, seed, instance, source, refresher, identityCredentials, metrics, refusals, signer, userData, containerToken });
+    const top = serve(DEFAULT_INSTANCE, config, seed, userData[0]);
+    const entries = config.instances.map((entry, index): CallerEntry<ServedInstance> => {
+      const entrySeed = `${seed}/${entry.name}`;
+      const data = userData[index + 1];
+      if (!entry.onePerCaller) return { name: entry.name, callers: entry.callers, target: { kind: "one", value: serve(entry.name, entry, entrySeed, data) } };
+      // Members share the template's account, identity credentials and role; each has its own id, MAC, address and tokens.
+      const template = describeInstance(entry.instance, entrySeed, clock.now());
+      const identity = identityFor(entry, template);
+      return {
+        name: entry.name,
+        callers: entry.callers,
+        target: {
+          kind: "each",
+          make: (address) => {
+            const localIpv4 = entry.instance.localIpv4 ?? (address.includes(".") ? address : undefined);
+            const instance = { ...entry.instance, localIpv4, accountId: template.accountId };
+            return serve(`${entry.name}@${address}`, { ...entry, instance }, `${entrySeed}/${address}`, data, identity);
+          },
+        },
+      };
+    });
+    const metrics = new Metrics(top.refresher.health().source, top.refresher, clock, refusals);
+    for (const { refresher } of pool.roles()) if (refresher !== top.refresher) metrics.countAttempts(refresher);
+    await Promise.all([pool.start(), ...identities.map((identity) => identity.start())]);
+    const callers =
+      config.instances.length === 0
+        ? undefined
+        : new CallerMap(entries, {
+            resolve: deps.resolve ?? systemResolve,
+            clock,
+            log,
+            fallback: config.unknownCallers === "default" ? top : undefined,
+          });
+    await callers?.start();
+    return new Emulator({ config, clock, log, top, entries, callers, pool, identities, metrics, refusals, containerToken });
   } catch (error) {
-    refresher.stop();
-    identityCredentials.stop();
-    await source.close?.();
+    for (const identity of identities) identity.stop();
+    await pool.stop();
     throw error;
   }
 }
 
+interface Parts {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly top: ServedInstance;
+  readonly entries: readonly CallerEntry<ServedInstance>[];
+  readonly callers: CallerMap<ServedInstance> | undefined;
+  readonly pool: RefresherPool;
+  readonly identities: readonly Refresher[];
+  readonly metrics: Metrics;
+  /** Every refusal counted and logged within a budget, shared by the guards and the connection caps. */
+  readonly refusals: Refusals;
+  readonly containerToken: string | undefined;
+}
+
 /**
- * One emulated instance: its description, credentials and metadata port. Data flows one way:
- * config -> source -> refresher -> cache -> HTTP; a request never waits on the source. The
- * emulator is also the one implementation of the runtime controls.
+ * The emulator: its instances (the top level's, and one per `instances:` entry or caller), the
+ * metadata port that finds each request's instance by its caller's address, and the admin listener.
+ * Data flows one way: config -> sources -> refreshers -> cache -> HTTP; a request never waits on a
+ * source. It is also the one implementation of the runtime controls, whose instance operations act
+ * on the top-level instance.
  */
 export class Emulator implements Controls {
   readonly config: Config;
-  readonly instance: Instance;
-  readonly role: Role;
-  readonly refresher: Refresher;
-  readonly identityCredentials: Refresher;
   readonly metricsRegistry: Metrics;
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
-  private readonly cache: ReplyCache;
+  /** The top-level instance: every caller's without `instances:`, and `default`'s with it. */
+  private readonly top: ServedInstance;
+  private readonly entries: readonly CallerEntry<ServedInstance>[];
+  private readonly callers: CallerMap<ServedInstance> | undefined;
+  private readonly pool: RefresherPool;
+  private readonly identities: readonly Refresher[];
   private readonly guard: RequestGuard;
   private readonly refusals: Refusals;
-  private readonly board: EventBoard;
-  private userData: Buffer | undefined;
-  private readonly tags: Map<string, string>;
-  private readonly overrides: Map<string, string>;
-  private readonly signer: IdentitySigner;
-  private readonly publicKey: string;
   private readonly servers: Server[] = [];
-  private readonly source: CredentialSource;
   private readonly clock: Clock;
   private readonly log: Logger;
 
   constructor(parts: Parts) {
-    const { config, instance, seed } = parts;
+    const { config } = parts;
     this.config = config;
     this.clock = parts.clock;
     this.log = parts.log;
-    this.instance = instance;
-    this.source = parts.source;
-    this.refresher = parts.refresher;
-    this.identityCredentials = parts.identityCredentials;
+    this.top = parts.top;
+    this.entries = parts.entries;
+    this.callers = parts.callers;
+    this.pool = parts.pool;
+    this.identities = parts.identities;
     this.metricsRegistry = parts.metrics;
     this.refusals = parts.refusals;
-    this.signer = parts.signer;
-    this.userData = parts.userData;
-    this.role = {
-      name: config.roleName,
-      instanceProfileArn: `arn:${instance.partition}:iam::${instance.accountId}:instance-profile/${config.roleName}`,
-      instanceProfileId: `AIPA${seededHex(seed, "instance-profile", 17).toUpperCase()}`,
-    };
-    this.publicKey = openSshPublicKey(seed, instance.keyName);
-    this.tags = new Map(Object.entries(config.tags));
-    this.overrides = new Map(Object.entries(config.metadata));
-    this.board = new EventBoard(this.clock, () => `instance-event-0${randomBytes(8).toString("hex")}`);
-    const sign = identitySignatures(this.signer);
-    this.cache = new ReplyCache(this.refresher, () => ({
-      instance,
-      role: this.role,
-      identityCredentials: this.identityCredentials.current(),
-      publicKey: this.publicKey,
-      events: this.board.current(),
-      userData: this.userData,
-      tags: config.instanceMetadataTags ? Object.fromEntries(this.tags) : undefined,
-      overrides: Object.fromEntries(this.overrides),
-      sign,
-    }));
-    this.board.onChange(() => this.cache.rebuild());
-    this.identityCredentials.onChange(() => this.cache.swapCredentials());
-    const guard = createRequestGuard({
+    this.guard = createRequestGuard({
       listenAddresses: config.hosts,
       allowHosts: config.allowHosts,
       allowCidrs: config.allowCidrs ?? defaultAllowedCidrs(config.hosts),
       refusals: this.refusals,
     });
-    this.guard = guard;
-    const imds = createImdsHandler({
-      guard,
-      refusals: this.refusals,
-      httpTokens: config.httpTokens,
-      httpEndpoint: config.httpEndpoint,
-      tokens: createTokenAuthority(this.clock),
-      clock: this.clock,
-      replies: () => this.cache.replies(),
-      onOutcome: this.metricsRegistry.onOutcome,
-    });
+    const select = (req: IncomingMessage) => this.select(req);
+    const imds = createImdsHandler({ guard: this.guard, refusals: this.refusals, select, clock: this.clock, onOutcome: this.metricsRegistry.onOutcome });
     const containerPath = config.containerCredentials?.path;
+    const token = parts.containerToken;
     // HttpEndpoint=disabled turns the whole port off: the container path serves the same role's credentials.
-    if (containerPath === undefined || parts.containerToken === undefined || config.httpEndpoint === "disabled") {
+    if (containerPath === undefined || token === undefined || config.httpEndpoint === "disabled") {
       this.handler = imds;
     } else {
-      const container = createContainerHandler({ token: parts.containerToken, guard, reply: () => this.cache.containerReply() });
+      const reply = () => this.top.containerReply();
+      const container = createContainerHandler({ token, guard: this.guard, reply });
       this.handler = (req, res) => (req.url === containerPath ? container(req, res) : imds(req, res));
     }
-    for (const event of config.events) this.scheduleEvent(event);
   }
 
-  credentials() {
-    return this.refresher.current()?.credentials;
+  /** The caller's instance: the top level's without `instances:`, else the entry that names the caller. */
+  private select(req: IncomingMessage): InstanceSelection {
+    if (this.callers === undefined) return this.top;
+    const address = req.socket.remoteAddress;
+    const found = this.callers.select(address);
+    const refused = (instance: ServedInstance | undefined) => {
+      if (instance === undefined) this.refusals.record("unknown-caller", address ?? "unknown");
+      return instance;
+    };
+    return found instanceof Promise ? found.then(refused) : refused(found);
   }
 
-  health(): Health {
-    return this.refresher.health();
+  get name(): string {
+    return this.top.name;
+  }
+
+  get instance(): Instance {
+    return this.top.instance;
+  }
+
+  get role(): Role {
+    return this.top.role;
+  }
+
+  /** The top-level instance's role credentials. */
+  get refresher(): Refresher {
+    return this.top.refresher;
+  }
+
+  get identityCredentials(): Refresher {
+    return this.top.identityCredentials;
   }
 
   now(): number {
@@ -223,64 +256,89 @@ export class Emulator implements Controls {
     return { contentType: registry.contentType, text: await registry.metrics() };
   }
 
-  async rotateCredentials(): Promise<Health> {
-    await this.refresher.refresh();
-    return this.refresher.health();
+  named(name: string): InstanceControls {
+    if (name === DEFAULT_INSTANCE) return this.top;
+    for (const entry of this.entries) {
+      if (entry.name === name && entry.target.kind === "one") return entry.target.value;
+      const member = entry.target.kind === "each" && name.startsWith(`${entry.name}@`) ? this.callers?.membersOf(entry.name).get(name.slice(entry.name.length + 1)) : undefined;
+      if (member !== undefined) return member;
+    }
+    const known = this.instances().map((summary) => summary.name);
+    throw new ConfigError(`instance: no instance is named ${JSON.stringify(name)}; there are ${known.join(", ")}`);
+  }
+
+  instances(): readonly InstanceSummary[] {
+    const summary = (served: ServedInstance, callers: readonly string[], addresses: readonly string[]): InstanceSummary => {
+      const health = served.health();
+      return {
+        name: served.name,
+        instanceId: served.instance.instanceId,
+        callers,
+        addresses,
+        role: served.role.name,
+        credentialsExpiration: health.expiration === undefined ? undefined : new Date(health.expiration).toISOString(),
+        health: health.status,
+      };
+    };
+    const out = [summary(this.top, this.callers === undefined || this.config.unknownCallers === "default" ? ["*"] : [], [])];
+    for (const entry of this.entries) {
+      const texts = entry.callers.map((spec) => spec.text);
+      if (entry.target.kind === "one") out.push(summary(entry.target.value, texts, this.callers?.addressesOf(entry.name) ?? []));
+      for (const [address, member] of this.callers?.membersOf(entry.name) ?? []) out.push(summary(member, texts, [address]));
+    }
+    return out;
+  }
+
+  credentials() {
+    return this.top.credentials();
+  }
+
+  health(): Health {
+    return this.top.health();
+  }
+
+  rotateCredentials(): Promise<Health> {
+    return this.top.rotateCredentials();
   }
 
   events(): InstanceEvents {
-    return this.board.current();
+    return this.top.events();
   }
 
   scheduleEvent(event: ScheduledEvent): number {
-    const at = this.board.schedule(event);
-    this.log.info("event-scheduled", { kind: event.request.kind, at: new Date(at).toISOString() });
-    return at;
+    return this.top.scheduleEvent(event);
   }
 
   triggerEvent(kind: string, fields: Record<string, unknown> = {}): Date {
-    return new Date(this.scheduleEvent(parseEventTrigger(kind, fields)));
+    return this.top.triggerEvent(kind, fields);
   }
 
   clearEvent(kind: EventKind): void {
-    this.board.clear(kind);
-    this.log.info("event-cleared", { kind });
+    this.top.clearEvent(kind);
   }
 
   setTag(key: string, value: string): void {
-    checkTag("tag", key, value);
-    if (!this.tags.has(key)) checkTagCount("tags", this.tags.size + 1);
-    this.tags.set(key, value);
-    this.cache.rebuild();
+    this.top.setTag(key, value);
   }
 
   removeTag(key: string): boolean {
-    const removed = this.tags.delete(key);
-    this.cache.rebuild();
-    return removed;
+    return this.top.removeTag(key);
   }
 
   setMetadata(path: string, value: string): void {
-    const key = metadataPath("metadata", path);
-    checkMetadataOverride("metadata", key);
-    checkMetadataSize("metadata", new Map(this.overrides).set(key, value));
-    this.overrides.set(key, value);
-    this.cache.rebuild();
+    this.top.setMetadata(path, value);
   }
 
   removeMetadata(path: string): boolean {
-    const removed = this.overrides.delete(metadataPath("metadata", path));
-    this.cache.rebuild();
-    return removed;
+    return this.top.removeMetadata(path);
   }
 
   setUserData(data: string | Buffer | undefined): void {
-    this.userData = data === undefined ? undefined : checkUserData("user-data", Buffer.from(data));
-    this.cache.rebuild();
+    this.top.setUserData(data);
   }
 
   identityCertificate(): string {
-    return this.signer.certificatePem;
+    return this.top.identityCertificate();
   }
 
   /** Opens the metadata port on every host, then the admin listener when configured. */
@@ -313,11 +371,15 @@ export class Emulator implements Controls {
   }
 
   async stop(): Promise<void> {
-    this.refresher.stop();
-    this.identityCredentials.stop();
-    this.board.stop();
+    this.callers?.stop();
+    this.top.stop();
+    for (const entry of this.entries) {
+      if (entry.target.kind === "one") entry.target.value.stop();
+      for (const member of this.callers?.membersOf(entry.name).values() ?? []) member.stop();
+    }
+    for (const identity of this.identities) identity.stop();
     this.refusals.stop();
-    await this.source.close?.();
+    await this.pool.stop();
     await Promise.all(this.servers.map(close));
     this.servers.length = 0;
   }

@@ -11,6 +11,7 @@ export const REFUSAL_REASONS = [
   "proxy-header",
   "caller-connection-limit",
   "connection-limit",
+  "unknown-caller",
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 

@@ -97,6 +97,11 @@ export class Metrics {
         this.set(refresher.health().status === "healthy" ? 1 : 0);
       },
     });
+    this.countAttempts(refresher);
+  }
+
+  /** Counts another role's source calls too (by source kind: one role or many, the labels stay few). */
+  countAttempts(refresher: Refresher): void {
     refresher.onAttempt(this.onAttempt);
   }
 

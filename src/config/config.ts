@@ -21,8 +21,10 @@ import {
   type LIFE_CYCLES,
   type OptionName,
   type TypedOptions,
+  type UNKNOWN_CALLERS,
   type ValueOf,
 } from "./schema";
+import { checkOverlaps, parseCallers, singleAddress, type CallerSpec } from "./callers";
 import type { InstanceMonitoring } from "./description-keys";
 import { nearest } from "./suggest";
 
@@ -81,9 +83,8 @@ export interface ContainerCredentialsSettings {
   readonly tokenFile?: string;
 }
 
-export interface Config {
-  readonly hosts: readonly string[];
-  readonly port: number;
+/** The settings of one emulated instance: the top level's, or what an `instances:` entry makes of them. */
+export interface InstanceConfig {
   readonly roleName: string;
   readonly sts?: StsSettings;
   readonly durationSeconds: number;
@@ -98,6 +99,25 @@ export interface Config {
   readonly tags: Readonly<Record<string, string>>;
   readonly metadata: Readonly<Record<string, string>>;
   readonly events: readonly ScheduledEvent[];
+}
+
+/** An `instances:` entry: its own instance, for the callers it names. */
+export interface NamedInstanceConfig extends InstanceConfig {
+  readonly name: string;
+  readonly callers: readonly CallerSpec[];
+  /** A template: each distinct caller address it matches gets an instance of its own. */
+  readonly onePerCaller: boolean;
+}
+
+export type UnknownCallers = (typeof UNKNOWN_CALLERS)[number];
+
+/** The top-level instance's settings, the daemon's, and the `instances:` entries (empty: one instance for every caller). */
+export interface Config extends InstanceConfig {
+  readonly hosts: readonly string[];
+  readonly port: number;
+  readonly instances: readonly NamedInstanceConfig[];
+  /** With `instances`, what a caller no entry names gets. */
+  readonly unknownCallers: UnknownCallers;
   readonly admin?: { readonly host: string; readonly port: number; readonly token?: string };
   readonly allowHosts: readonly string[];
   /** Undefined: loopback and the listen addresses' own networks, found when listening. */
@@ -139,18 +159,82 @@ function readFile(file: ConfigFile, raw: Raw): DescriptionSections {
   }
   for (const [key, value] of Object.entries(file.data)) {
     const where = `${file.path}: ${key}`;
-    if ((SECTION_KEYS as readonly string[]).includes(key)) continue;
+    if (SECTION_KEYS.includes(key) || key === "instances") continue;
     if (!OPTION_BY_NAME.has(key) || key === "config") {
-      const hint = nearest(key, [...NAMES, ...SECTION_KEYS]);
+      const hint = nearest(key, [...NAMES, ...SECTION_KEYS, "instances"]);
       throw new ConfigError(
-        `${file.path}: unknown key "${key}"; ${hint === undefined ? "" : `did you mean "${hint}"? `}expected an option name (see --help) or ${SECTION_KEYS.join(", ")}`,
+        `${file.path}: unknown key "${key}"; ${hint === undefined ? "" : `did you mean "${hint}"? `}expected an option name (see --help), instances or ${SECTION_KEYS.join(", ")}`,
       );
     }
-    const values = Array.isArray(value) ? value.map(scalar) : [scalar(value)];
-    if (values.some((item) => item === undefined)) throw expected(where, "a text or number value", value);
-    raw.set(key, { value: Array.isArray(value) ? values : values[0], origin: where });
+    setFromFile(raw, key, value, where);
   }
   return readSections(file.path, file.data);
+}
+
+function setFromFile(raw: Raw, key: string, value: unknown, where: string): void {
+  const values = Array.isArray(value) ? value.map(scalar) : [scalar(value)];
+  if (values.some((item) => item === undefined)) throw expected(where, "a text or number value", value);
+  raw.set(key, { value: Array.isArray(value) ? values : values[0], origin: where });
+}
+
+const ENTRY_KEYS = ["name", "callers", "one-per-caller"];
+const INSTANCE_OPTIONS: readonly string[] = OPTIONS.filter((option) => option.scope === "instance").map((option) => option.name);
+const INSTANCE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** What makes one machine: an entry never inherits these, so no two instances share an id, a MAC or an address. */
+const ONE_MACHINE_ONLY: readonly string[] = ["instance-id", "mac", "local-ipv4", "public-ipv4"];
+
+/**
+ * The `instances:` list. Each entry starts from the top level's instance settings, whatever set them
+ * (file, environment, command line), and replaces those it names: options and description sections
+ * alike (an entry's `tags` replace the top level's, they are not merged). What identifies one machine
+ * (instance id, MAC, addresses, interfaces) is never inherited.
+ */
+function readInstances(file: ConfigFile, top: Raw, topSections: DescriptionSections, warnings: string[]): NamedInstanceConfig[] {
+  const list = (file.data as Record<string, unknown>).instances;
+  if (list === undefined) return [];
+  const where = `${file.path}: instances`;
+  if (!Array.isArray(list) || list.length === 0) throw expected(where, "a list of instances, each with a name and callers", list);
+  const names = new Set<string>();
+  const entries = list.map((entry, index): NamedInstanceConfig => {
+    const at = `${where}[${index}]`;
+    if (!isMapping(entry)) throw expected(at, "a mapping with name, callers and instance options", entry);
+    const name = entry.name;
+    if (typeof name !== "string" || !INSTANCE_NAME.test(name)) throw expected(`${at}.name`, "a name of lower-case letters, digits and -", name);
+    if (names.has(name)) throw new ConfigError(`${at}.name: ${name} is the name of an earlier entry too`);
+    names.add(name);
+    const entryWhere = `${where}[${name}]`;
+    if (entry.callers === undefined) throw new ConfigError(`${entryWhere}: callers is required (addresses, networks or DNS names)`);
+    const onePerCaller = entry["one-per-caller"] ?? false;
+    if (typeof onePerCaller !== "boolean") throw expected(`${entryWhere}.one-per-caller`, "true or false", onePerCaller);
+    const raw: Raw = new Map([...top].filter(([option]) => INSTANCE_OPTIONS.includes(option) && !ONE_MACHINE_ONLY.includes(option)));
+    const sectionData: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(entry)) {
+      if (ENTRY_KEYS.includes(key)) continue;
+      if (SECTION_KEYS.includes(key)) sectionData[key] = value;
+      else if (INSTANCE_OPTIONS.includes(key)) setFromFile(raw, key, value, `${entryWhere}.${key}`);
+      else if (OPTION_BY_NAME.has(key)) throw new ConfigError(`${entryWhere}: ${key} is daemon-wide; set it at the top level`);
+      else {
+        const hint = nearest(key, [...INSTANCE_OPTIONS, ...SECTION_KEYS, ...ENTRY_KEYS]);
+        throw new ConfigError(`${entryWhere}: unknown key "${key}"${hint === undefined ? "" : `; did you mean "${hint}"?`}`);
+      }
+    }
+    const own = readSections(entryWhere, sectionData);
+    const sections: DescriptionSections = {
+      metadata: "metadata" in sectionData ? own.metadata : topSections.metadata,
+      tags: "tags" in sectionData ? own.tags : topSections.tags,
+      userData: "user-data" in sectionData ? own.userData : topSections.userData,
+      secondaryInterfaces: own.secondaryInterfaces,
+      settings: { ...topSections.settings, ipv6: undefined, ...own.settings },
+    };
+    const callers = parseCallers(`${entryWhere}.callers`, entry.callers);
+    const settings = buildInstance(new Values(raw), sections, entryWhere, warnings);
+    // A container sees its own address: an entry for one IPv4 address serves it as local-ipv4.
+    const own4 = callers.length === 1 && !onePerCaller ? singleAddress(callers[0]!) : undefined;
+    const instance = settings.instance.localIpv4 === undefined && own4?.includes(".") ? { ...settings.instance, localIpv4: own4 } : settings.instance;
+    return { ...settings, instance, name, callers, onePerCaller };
+  });
+  checkOverlaps(entries.map((entry) => ({ where: `${where}[${entry.name}]`, callers: entry.callers })));
+  return entries;
 }
 
 /** Reads IMDS_EMULATOR_* variables; returns a warning for each one that names no option. */
@@ -245,45 +329,13 @@ function only(read: Values, names: readonly OptionName[], condition: boolean, wh
   }
 }
 
-/** The rules between options, and the Config they make. Each single option was checked by its parser. */
-function build(read: Values, sections: DescriptionSections, sectionsOrigin: string, warnings: string[]): Config {
+/** The rules between an instance's options, and the settings they make. Each single option was checked by its parser. */
+function buildInstance(read: Values, sections: DescriptionSections, sectionsOrigin: string, warnings: string[]): InstanceConfig {
   const durationSeconds = read.must("duration-seconds");
   const rotateBeforeSeconds = read.get("rotate-before");
   if (rotateBeforeSeconds !== undefined && rotateBeforeSeconds >= durationSeconds) {
     throw expected(read.origin("rotate-before"), `an integer from 1 to ${durationSeconds - 1}`, String(rotateBeforeSeconds));
   }
-  const region = read.must("region");
-  const role = read.get("role-arn");
-  only(read, ["role-session-name", "external-id", "web-identity-token-file", "sts-region", "sts-endpoint"], role !== undefined, "--role-arn");
-
-  const adminPort = read.get("admin-port");
-  const adminHost = read.must("admin-host");
-  const adminToken = read.get("admin-token");
-  if (adminToken !== undefined && adminToken.length < 16) {
-    throw expected(read.origin("admin-token"), "at least 16 characters", `${adminToken.length} characters`);
-  }
-  if (adminPort !== undefined && !isLoopback(adminHost) && adminToken === undefined) {
-    throw new ConfigError(`${read.origin("admin-host")}: ${adminHost} is not loopback; set --admin-token (IMDS_EMULATOR_ADMIN_TOKEN) too`);
-  }
-
-  const availabilityZone = read.get("availability-zone");
-  if (availabilityZone !== undefined && availabilityZone.slice(0, -1) !== region) {
-    throw expected(read.origin("availability-zone"), `a zone of ${region}`, availabilityZone);
-  }
-
-  const containerPath = read.get("container-credentials-path");
-  const containerToken = read.get("container-auth-token");
-  const containerTokenFile = read.get("container-auth-token-file");
-  if (containerPath !== undefined && (containerToken === undefined) === (containerTokenFile === undefined)) {
-    throw new ConfigError(`${read.origin("container-credentials-path")}: give exactly one of --container-auth-token and --container-auth-token-file`);
-  }
-  only(read, ["container-auth-token", "container-auth-token-file"], containerPath !== undefined, "--container-credentials-path");
-
-  const userDataFile = read.get("user-data-file");
-  if (userDataFile !== undefined && sections.userData !== undefined) {
-    throw new ConfigError(`${sectionsOrigin}: user-data and ${read.origin("user-data-file")} both give user data; keep one`);
-  }
-  const allowCidrs = read.list("allow-cidr");
   if (rotateBeforeSeconds !== undefined && rotateBeforeSeconds < SDK_REFRESH_WINDOW_SECONDS) {
     warnings.push(
       `${read.origin("rotate-before")} ${rotateBeforeSeconds}: served credentials will come within ${Math.ceil(rotateBeforeSeconds / 60)} minutes of expiry; ` +
@@ -291,13 +343,18 @@ function build(read: Values, sections: DescriptionSections, sectionsOrigin: stri
         `Keep it at ${SDK_REFRESH_WINDOW_SECONDS} or more (default 1800)`,
     );
   }
-  if (containerPath !== undefined && read.must("http-endpoint") === "disabled") {
-    warnings.push(`${read.origin("container-credentials-path")}: with --http-endpoint disabled the whole metadata port answers 403, this path too`);
+  const region = read.must("region");
+  const role = read.get("role-arn");
+  only(read, ["role-session-name", "external-id", "web-identity-token-file", "sts-region", "sts-endpoint"], role !== undefined, "--role-arn");
+  const availabilityZone = read.get("availability-zone");
+  if (availabilityZone !== undefined && availabilityZone.slice(0, -1) !== region) {
+    throw expected(read.origin("availability-zone"), `a zone of ${region}`, availabilityZone);
   }
-
+  const userDataFile = read.get("user-data-file");
+  if (userDataFile !== undefined && sections.userData !== undefined) {
+    throw new ConfigError(`${sectionsOrigin}: user-data and ${read.origin("user-data-file")} both give user data; keep one`);
+  }
   return {
-    hosts: read.must("host"),
-    port: read.must("port"),
     roleName: read.get("role-name") ?? role?.roleName ?? DEFAULT_ROLE_NAME,
     sts:
       role === undefined
@@ -334,6 +391,39 @@ function build(read: Values, sections: DescriptionSections, sectionsOrigin: stri
     tags: sections.tags,
     metadata: sections.metadata,
     events: scheduledEvents(read),
+  };
+}
+
+/** The daemon-wide rules, over the top-level instance and the `instances:` entries. */
+function build(read: Values, top: InstanceConfig, instances: readonly NamedInstanceConfig[], warnings: string[]): Config {
+  const adminPort = read.get("admin-port");
+  const adminHost = read.must("admin-host");
+  const adminToken = read.get("admin-token");
+  if (adminToken !== undefined && adminToken.length < 16) {
+    throw expected(read.origin("admin-token"), "at least 16 characters", `${adminToken.length} characters`);
+  }
+  if (adminPort !== undefined && !isLoopback(adminHost) && adminToken === undefined) {
+    throw new ConfigError(`${read.origin("admin-host")}: ${adminHost} is not loopback; set --admin-token (IMDS_EMULATOR_ADMIN_TOKEN) too`);
+  }
+  const containerPath = read.get("container-credentials-path");
+  const containerToken = read.get("container-auth-token");
+  const containerTokenFile = read.get("container-auth-token-file");
+  if (containerPath !== undefined && (containerToken === undefined) === (containerTokenFile === undefined)) {
+    throw new ConfigError(`${read.origin("container-credentials-path")}: give exactly one of --container-auth-token and --container-auth-token-file`);
+  }
+  only(read, ["container-auth-token", "container-auth-token-file"], containerPath !== undefined, "--container-credentials-path");
+  if (containerPath !== undefined && top.httpEndpoint === "disabled") {
+    warnings.push(`${read.origin("container-credentials-path")}: with --http-endpoint disabled the whole metadata port answers 403, this path too`);
+  }
+  const unknownCallers = read.get("unknown-callers");
+  if (unknownCallers !== undefined && instances.length === 0) {
+    warnings.push(`${read.origin("unknown-callers")}: only meaningful with an instances: list in the config file; every caller gets the one instance`);
+  }
+  const allowCidrs = read.list("allow-cidr");
+  return {
+    ...top,
+    hosts: read.must("host"),
+    port: read.must("port"),
     admin: adminPort === undefined ? undefined : { host: adminHost, port: adminPort, token: adminToken },
     allowHosts: read.list("allow-host"),
     allowCidrs: allowCidrs.length === 0 ? undefined : allowCidrs,
@@ -341,6 +431,8 @@ function build(read: Values, sections: DescriptionSections, sectionsOrigin: stri
     containerCredentials:
       containerPath === undefined ? undefined : { path: containerPath, token: containerToken, tokenFile: containerTokenFile },
     logLevel: read.must("log-level"),
+    instances,
+    unknownCallers: unknownCallers ?? "deny",
     warnings,
   };
 }
@@ -356,7 +448,9 @@ export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessE
   const sections = file === undefined ? NO_SECTIONS : readFile(file, raw);
   const warnings = readEnv(env, raw);
   readCli(cli, raw);
-  return build(new Values(raw), sections, file?.path ?? "config", warnings);
+  const top = buildInstance(new Values(raw), sections, file?.path ?? "config", warnings);
+  const instances = file === undefined ? [] : readInstances(file, raw, sections, warnings);
+  return build(new Values(raw), top, instances, warnings);
 }
 
 /** The library's typed options over the defaults; its description sections come as values too. */
@@ -365,5 +459,6 @@ export function resolveLibraryOptions(options: TypedOptions, sections: Descripti
   raw.set("host", { value: ["127.0.0.1"], origin: "startEmulator: host" });
   raw.set("port", { value: 0, origin: "startEmulator: port" });
   readLibrary(options, raw);
-  return build(new Values(raw), sections, "startEmulator()", []);
+  const warnings: string[] = [];
+  return build(new Values(raw), buildInstance(new Values(raw), sections, "startEmulator()", warnings), [], warnings);
 }

@@ -105,6 +105,7 @@ export const HTTP_TOKENS = ["optional", "required"] as const;
 export const HTTP_ENDPOINT = ["enabled", "disabled"] as const;
 export const ENABLED = ["enabled", "disabled"] as const;
 export const LIFE_CYCLES = ["on-demand", "spot"] as const;
+export const UNKNOWN_CALLERS = ["deny", "default"] as const;
 
 /** `InService` now, or `Terminated@60s` later. */
 function lifecycleTarget(value: unknown, where: string): { state: LifecycleState; afterMs: number } {
@@ -183,6 +184,10 @@ export const OPTIONS = [
   address({ name: "admin-host", scope: "daemon", group: "admin", description: "Address of the admin listener; off loopback it needs --admin-token", default: "127.0.0.1" }),
   text({ name: "admin-token", scope: "daemon", group: "admin", description: "Bearer token the admin listener requires (prefer the environment variable: arguments show in ps)" }),
   choice({ name: "log-level", scope: "daemon", group: "logging", description: "Least level logged", default: "info" }, LOG_LEVELS),
+  choice(
+    { name: "unknown-callers", scope: "daemon", group: "security", description: "With an instances: list, a caller no entry names gets 403 (deny, the default) or the top-level instance (default)" },
+    UNKNOWN_CALLERS,
+  ),
 ] as const;
 
 type Options = (typeof OPTIONS)[number];

@@ -1,4 +1,3 @@
-import type { HttpEndpoint, HttpTokens } from "../config/config";
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
 import { BoundedMap } from "../bounded-map";
 import type { Clock } from "../clock";
@@ -22,14 +21,26 @@ export interface RequestOutcome {
   readonly tokenless: boolean;
 }
 
-export interface ImdsHandlerOptions {
-  readonly httpTokens: HttpTokens;
-  readonly httpEndpoint: HttpEndpoint;
+/** What the port needs of the instance a request is for. */
+export interface ServedInstanceView {
+  /** Issues and checks this instance's tokens: another instance's are refused. */
   readonly tokens: TokenAuthority;
+  /** HttpTokens=required. */
+  readonly tokenRequired: boolean;
+  /** HttpEndpoint=disabled. */
+  readonly disabled: boolean;
+  /** Read at every request, so a rotation swaps the whole table at once. */
+  replies(): ReplyTable;
+}
+
+/** The caller's instance: now, after a short wait (a name being resolved), or none (403). */
+export type InstanceSelection = ServedInstanceView | undefined | Promise<ServedInstanceView | undefined>;
+
+export interface ImdsHandlerOptions {
+  /** Finds the instance a request is for, by its caller's address: one map lookup for a known caller. */
+  readonly select: (req: IncomingMessage) => InstanceSelection;
   /** Tells a token's remaining lifetime, echoed on every read made with it. */
   readonly clock: Clock;
-  /** Read at every request, so a rotation swaps the whole table at once. */
-  readonly replies: () => ReplyTable;
   /**
    * Called once a request. The handler passes the same frozen object for the same outcome every
    * time, so a consumer may key a cache on its identity (Metrics does).
@@ -49,6 +60,7 @@ const ERRORS = {
   badToken: textReply(401, "401 - Unauthorized: the session token is invalid or expired"),
   tokenRequired: textReply(401, "401 - Unauthorized: a session token is required (HttpTokens=required)"),
   disabled: textReply(403, "403 - Forbidden: the metadata endpoint is disabled (HttpEndpoint=disabled)"),
+  unknownCaller: textReply(403, "403 - Forbidden: this address is no instance's caller (see instances: in the config file)"),
   forwarded: textReply(403, "403 - Forbidden: token requests must not carry proxy headers (X-Forwarded-For, Forwarded, Via, X-Real-IP, ...)"),
   otherTokenPath: textReply(403, "403 - Forbidden: session tokens are issued only at /latest/api/token"),
   tokenMethod: textReply(405, "405 - Method Not Allowed: use PUT for /latest/api/token"),
@@ -166,11 +178,9 @@ function createOutcomes(): (pathClass: PathClass, status: number, tokenless: boo
   };
 }
 
-/** The metadata port: guards in EC2's order, then one lookup in the ready replies. Never awaits anything. */
+/** The metadata port: guards in EC2's order, then one lookup in the caller's instance's ready replies. */
 export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { tokens, clock, onOutcome, guard, refusals } = options;
-  const tokenRequired = options.httpTokens === "required";
-  const disabled = options.httpEndpoint === "disabled";
+  const { clock, onOutcome, guard, refusals, select } = options;
   const routeFor = createRouteCache();
   const outcome = createOutcomes();
   const report: (pathClass: PathClass, status: number, tokenless: boolean) => void =
@@ -185,13 +195,26 @@ export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMe
       send(req, res, refusal);
       return report(route.pathClass, refusal.status, false);
     }
-    if (disabled) {
+    const selected = select(req);
+    if (selected instanceof Promise) {
+      selected.then((instance) => answer(req, res, route, instance)).catch(() => res.destroy());
+      return;
+    }
+    answer(req, res, route, selected);
+  };
+
+  function answer(req: IncomingMessage, res: ServerResponse, route: Route, instance: ServedInstanceView | undefined) {
+    if (instance === undefined) {
+      send(req, res, ERRORS.unknownCaller);
+      return report(route.pathClass, 403, false);
+    }
+    if (instance.disabled) {
       send(req, res, ERRORS.disabled);
       return report(route.pathClass, 403, false);
     }
 
     if (route.kind === "token") {
-      const status = issueToken(req, res, route.exact);
+      const status = issueToken(req, res, route.exact, instance.tokens);
       return report("token", status, false);
     }
 
@@ -206,22 +229,22 @@ export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMe
     }
     const token = req.headers[TOKEN_HEADER];
     if (token === undefined) {
-      const reply = tokenRequired ? ERRORS.tokenRequired : (options.replies().get(route.key) ?? NOT_FOUND);
+      const reply = instance.tokenRequired ? ERRORS.tokenRequired : (instance.replies().get(route.key) ?? NOT_FOUND);
       send(req, res, reply);
       return report(route.pathClass, reply.status, true);
     }
-    const expiry = typeof token === "string" ? tokens.verify(token) : undefined;
+    const expiry = typeof token === "string" ? instance.tokens.verify(token) : undefined;
     if (expiry === undefined) {
       send(req, res, ERRORS.badToken);
       return report(route.pathClass, 401, false);
     }
-    const reply = options.replies().get(route.key) ?? NOT_FOUND;
+    const reply = instance.replies().get(route.key) ?? NOT_FOUND;
     send(req, res, reply, withTokenTtl(reply, expiry - clock.now()));
     report(route.pathClass, reply.status, false);
-  };
+  }
 
   /** Answers a request on the token path; returns its status. */
-  function issueToken(req: IncomingMessage, res: ServerResponse, exact: boolean): number {
+  function issueToken(req: IncomingMessage, res: ServerResponse, exact: boolean, tokens: TokenAuthority): number {
     let refusal: Reply | undefined;
     let ttl: number | undefined;
     if (req.method !== "PUT") {

@@ -12,9 +12,10 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ["config/"],
   ["credentials/"],
   ["instance/"],
-  ["cache/"],
+  ["cache/", "callers/"],
   ["imds/", "container/", "controls.ts"],
   ["admin/"],
+  ["served-instance.ts"],
   ["emulator.ts"],
   ["index.ts", "cli.ts", "no-inspector.ts"],
 ];
