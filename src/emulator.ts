@@ -103,7 +103,10 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
 
   try {
     const top = serve(DEFAULT_INSTANCE, config, seed, userData[0]);
-    const entries = config.instances.map((entry, index): CallerEntry<ServedInstance> => {
+    // One emulator is one account, unless an entry says otherwise.
+    const inAccount = (settings: InstanceConfig): InstanceConfig => ({ ...settings, instance: { ...settings.instance, accountId: settings.instance.accountId ?? top.instance.accountId } });
+    const entries = config.instances.map((configured, index): CallerEntry<ServedInstance> => {
+      const entry = { ...configured, ...inAccount(configured) };
       const entrySeed = `${seed}/${entry.name}`;
       const data = userData[index + 1];
       if (!entry.onePerCaller) return { name: entry.name, callers: entry.callers, target: { kind: "one", value: serve(entry.name, entry, entrySeed, data) } };

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from "node:http";
-import express, { type ErrorRequestHandler, type Express } from "express";
+import express, { type ErrorRequestHandler, type Express, type Request, type Router } from "express";
 import type { Reply } from "../cache/replies";
 import { secretMatcher } from "../secrets";
 import { EVENT_KINDS } from "../config/events";
-import type { Controls } from "../controls";
+import type { Controls, InstanceControls } from "../controls";
 import type { Health } from "../credentials/refresher";
 import { ConfigError, oneOf } from "../validation";
 import { bodyLimit, jsonObject, readBody } from "./body";
@@ -67,63 +67,80 @@ export function createAdminApp(controls: Controls, security: AdminSecurity = {})
 
   app.get("/healthz", (_req, res) => {
     const health = controls.health();
-    res.status(health.status === "healthy" ? 200 : 503).json(healthDocument(health, controls.now()));
+    const instances = controls.instances();
+    const healthy = health.status === "healthy" && instances.every((instance) => instance.health === "healthy");
+    const document = healthDocument(health, controls.now());
+    res.status(healthy ? 200 : 503).json(instances.length > 1 ? { ...document, instances } : document);
   });
   app.get("/metrics", async (_req, res) => {
     const { contentType, text } = await controls.metrics();
     res.type(contentType).send(text);
   });
-
-  app.get("/admin/events", (_req, res) => {
-    res.json(controls.events());
-  });
-  app.post("/admin/events/:kind", readBody(16 * KIB), (req, res) => {
-    const at = controls.triggerEvent(req.params.kind, jsonObject(req.body));
-    res.status(at.getTime() > controls.now() ? 202 : 200).json({ kind: req.params.kind, at: at.toISOString() });
-  });
-  app.delete("/admin/events/:kind", (req, res) => {
-    controls.clearEvent(oneOf("event", req.params.kind, EVENT_KINDS));
-    res.status(204).end();
+  app.get("/admin/instances", (_req, res) => {
+    res.json(controls.instances());
   });
 
-  app.put("/admin/tags/:key", readBody(4 * KIB), (req, res) => {
-    controls.setTag(req.params.key, req.body.toString("utf8"));
-    res.status(204).end();
-  });
-  app.delete("/admin/tags/:key", (req, res) => {
-    res.status(controls.removeTag(req.params.key) ? 204 : 404).end();
-  });
-
-  const metadataPath = (params: Record<string, string | string[]>) => ([] as string[]).concat(params.path ?? []).join("/");
-  app.put("/admin/metadata/*path", readBody(16 * KIB), (req, res) => {
-    controls.setMetadata(metadataPath(req.params), req.body.toString("utf8"));
-    res.status(204).end();
-  });
-  app.delete("/admin/metadata/*path", (req, res) => {
-    res.status(controls.removeMetadata(metadataPath(req.params)) ? 204 : 404).end();
-  });
-
-  app.put("/admin/user-data", readBody(MAX_USER_DATA_BODY), (req, res) => {
-    controls.setUserData(req.body);
-    res.status(204).end();
-  });
-  app.delete("/admin/user-data", (_req, res) => {
-    controls.setUserData(undefined);
-    res.status(204).end();
-  });
-
-  app.post("/admin/credentials/rotate", async (_req, res) => {
-    const health = await controls.rotateCredentials();
-    res.status(health.status === "healthy" ? 200 : 503).json(healthDocument(health, controls.now()));
-  });
-
-  app.get("/admin/identity-certificate", (_req, res) => {
-    res.type("application/x-pem-file").send(controls.identityCertificate());
-  });
+  // The same routes act on the top-level instance at /admin/... and on any instance at /admin/instances/<name>/...
+  const named = express.Router({ mergeParams: true });
+  instanceRoutes(named, (req) => controls.named(String(req.params.name)), () => controls.now());
+  app.use("/admin/instances/:name", named);
+  const top = express.Router();
+  instanceRoutes(top, () => controls, () => controls.now());
+  app.use("/admin", top);
 
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });
   });
   app.use(errors);
   return app;
+}
+
+/** The routes that change one instance, on a router mounted at /admin or /admin/instances/<name>. */
+function instanceRoutes(router: Router, of: (req: Request) => InstanceControls, now: () => number): void {
+  router.get("/events", (req, res) => {
+    res.json(of(req).events());
+  });
+  router.post("/events/:kind", readBody(16 * KIB), (req, res) => {
+    const at = of(req).triggerEvent(req.params.kind, jsonObject(req.body));
+    res.status(at.getTime() > now() ? 202 : 200).json({ kind: req.params.kind, at: at.toISOString() });
+  });
+  router.delete("/events/:kind", (req, res) => {
+    of(req).clearEvent(oneOf("event", req.params.kind, EVENT_KINDS));
+    res.status(204).end();
+  });
+
+  router.put("/tags/:key", readBody(4 * KIB), (req, res) => {
+    of(req).setTag(req.params.key, req.body.toString("utf8"));
+    res.status(204).end();
+  });
+  router.delete("/tags/:key", (req, res) => {
+    res.status(of(req).removeTag(req.params.key) ? 204 : 404).end();
+  });
+
+  const metadataPath = (params: Record<string, string | string[]>) => ([] as string[]).concat(params.path ?? []).join("/");
+  router.put("/metadata/*path", readBody(16 * KIB), (req, res) => {
+    of(req).setMetadata(metadataPath(req.params), req.body.toString("utf8"));
+    res.status(204).end();
+  });
+  router.delete("/metadata/*path", (req, res) => {
+    res.status(of(req).removeMetadata(metadataPath(req.params)) ? 204 : 404).end();
+  });
+
+  router.put("/user-data", readBody(MAX_USER_DATA_BODY), (req, res) => {
+    of(req).setUserData(req.body);
+    res.status(204).end();
+  });
+  router.delete("/user-data", (req, res) => {
+    of(req).setUserData(undefined);
+    res.status(204).end();
+  });
+
+  router.post("/credentials/rotate", async (req, res) => {
+    const health = await of(req).rotateCredentials();
+    res.status(health.status === "healthy" ? 200 : 503).json(healthDocument(health, now()));
+  });
+
+  router.get("/identity-certificate", (req, res) => {
+    res.type("application/x-pem-file").send(of(req).identityCertificate());
+  });
 }

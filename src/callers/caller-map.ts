@@ -52,6 +52,7 @@ export class CallerMap<T> {
   private readonly names: Array<{ readonly entry: CallerEntry<T>; readonly name: string }> = [];
   private resolved = new Map<string, string[]>();
   private resolving: Promise<void> | undefined;
+  private delayed: Promise<void> | undefined;
   private lastResolveAt = -Infinity;
   private timer: Timer | undefined;
   private stopped = false;
@@ -112,9 +113,9 @@ export class CallerMap<T> {
     if (found !== undefined && found !== this.options.fallback) return found;
     if (this.names.length === 0 || address === undefined || this.byAddress.get(canonicalIp(address)) === "conflict") return found;
     const { clock } = this.options;
-    if (this.resolving === undefined && clock.now() - this.lastResolveAt < MIN_RESOLVE_INTERVAL_MS) return found;
-    const resolution = this.resolving ?? this.resolveAll();
     const waitMs = this.options.waitMs ?? DEFAULT_WAIT_MS;
+    const resolution = this.resolving ?? this.nextResolution(waitMs);
+    if (resolution === undefined) return found;
     return new Promise((done) => {
       const timer = clock.schedule(waitMs, () => done(this.lookup(address)));
       void resolution.then(() => {
@@ -122,6 +123,20 @@ export class CallerMap<T> {
         done(this.lookup(address));
       });
     });
+  }
+
+  /** A resolution now, or the next one a second after the last if that comes within `waitMs`; else none. */
+  private nextResolution(waitMs: number): Promise<void> | undefined {
+    const delay = this.lastResolveAt + MIN_RESOLVE_INTERVAL_MS - this.options.clock.now();
+    if (delay <= 0) return this.resolveAll();
+    if (delay > waitMs) return undefined;
+    this.delayed ??= new Promise((done) => {
+      this.options.clock.schedule(delay, () => {
+        this.delayed = undefined;
+        void this.resolveAll().then(done);
+      });
+    });
+    return this.delayed;
   }
 
   /** The addresses that reach an entry now: its single addresses, its names' addresses, its template members. */

@@ -1,5 +1,6 @@
 import { BlockList } from "node:net";
 import { canonicalIp, parseCidr } from "../addresses";
+import { canonicalIpv6 } from "../ipv6";
 import { ConfigError, expected } from "../validation";
 
 /**
@@ -19,7 +20,11 @@ export function parseCallers(where: string, value: unknown): CallerSpec[] {
   }
   return (items as string[]).map((text) => {
     const network = parseCidr(text);
-    if (network !== undefined) return { kind: "network", text, address: canonicalIp(network.address), prefix: network.prefix, family: network.family };
+    if (network !== undefined) {
+      // Sockets give addresses in canonical form; a configured `fd00:0::5` must match `fd00::5`.
+      const address = network.family === "ipv6" ? canonicalIpv6(network.address)! : canonicalIp(network.address);
+      return { kind: "network", text, address, prefix: network.prefix, family: network.family };
+    }
     if (DNS_NAME.test(text) && !/^[0-9.]+$/.test(text)) return { kind: "name", text, name: text.toLowerCase() };
     throw expected(where, "an address, a network such as 10.0.0.0/24, or a DNS name such as web", text);
   });
