@@ -93,7 +93,13 @@ test("a template makes one instance per caller address, stably, within its bound
   const template: CallerEntry<string> = {
     name: "jobs",
     callers: parseCallers("jobs", ["10.0.5.0/24"]),
-    target: { kind: "each", make: (address) => (made.push(address), `jobs@${address}`) },
+    target: {
+      kind: "each",
+      make: (address) => {
+        made.push(address);
+        return `jobs@${address}`;
+      },
+    },
   };
   const clock = new FakeClock();
   const map = new CallerMap([template], { clock, log: logInto([]), resolve: async () => [], maxPerTemplate: 2 });
