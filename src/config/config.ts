@@ -227,7 +227,7 @@ function readInstances(file: ConfigFile, top: Raw, topSections: DescriptionSecti
       settings: { ...topSections.settings, ipv6: undefined, ...own.settings },
     };
     const callers = parseCallers(`${entryWhere}.callers`, entry.callers);
-    const settings = buildInstance(new Values(raw), sections, entryWhere, warnings);
+    const settings = buildInstance(new Values(raw), sections, entryWhere, warnings, (option) => option in entry);
     // A container sees its own address: an entry for one IPv4 address serves it as local-ipv4.
     const own4 = callers.length === 1 && !onePerCaller ? singleAddress(callers[0]!) : undefined;
     const instance = settings.instance.localIpv4 === undefined && own4?.includes(".") ? { ...settings.instance, localIpv4: own4 } : settings.instance;
@@ -330,7 +330,13 @@ function only(read: Values, names: readonly OptionName[], condition: boolean, wh
 }
 
 /** The rules between an instance's options, and the settings they make. Each single option was checked by its parser. */
-function buildInstance(read: Values, sections: DescriptionSections, sectionsOrigin: string, warnings: string[]): InstanceConfig {
+function buildInstance(
+  read: Values,
+  sections: DescriptionSections,
+  sectionsOrigin: string,
+  warnings: string[],
+  checked: (name: OptionName) => boolean = () => true,
+): InstanceConfig {
   const durationSeconds = read.must("duration-seconds");
   const rotateBeforeSeconds = read.get("rotate-before");
   if (rotateBeforeSeconds !== undefined && rotateBeforeSeconds >= durationSeconds) {
@@ -345,7 +351,8 @@ function buildInstance(read: Values, sections: DescriptionSections, sectionsOrig
   }
   const region = read.must("region");
   const role = read.get("role-arn");
-  only(read, ["role-session-name", "external-id", "web-identity-token-file", "sts-region", "sts-endpoint"], role !== undefined, "--role-arn");
+  const stsOptions = (["role-session-name", "external-id", "web-identity-token-file", "sts-region", "sts-endpoint"] as const).filter(checked);
+  only(read, stsOptions, role !== undefined, "--role-arn");
   const availabilityZone = read.get("availability-zone");
   if (availabilityZone !== undefined && availabilityZone.slice(0, -1) !== region) {
     throw expected(read.origin("availability-zone"), `a zone of ${region}`, availabilityZone);
@@ -448,8 +455,9 @@ export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessE
   const sections = file === undefined ? NO_SECTIONS : readFile(file, raw);
   const warnings = readEnv(env, raw);
   readCli(cli, raw);
-  const top = buildInstance(new Values(raw), sections, file?.path ?? "config", warnings);
   const instances = file === undefined ? [] : readInstances(file, raw, sections, warnings);
+  // With instances, the top level's STS settings are the entries' defaults, meaningful without a role of its own.
+  const top = buildInstance(new Values(raw), sections, file?.path ?? "config", warnings, () => instances.length === 0);
   return build(new Values(raw), top, instances, warnings);
 }
 

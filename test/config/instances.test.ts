@@ -43,6 +43,16 @@ test("instances: each entry inherits the top level's instance settings and repla
   assert.equal(jobs!.sts, undefined);
 });
 
+test("instances: the top level's STS settings are the entries' defaults, without a role of its own", () => {
+  const config = resolveConfig({}, {}, {
+    path: "i.yaml",
+    data: { "sts-endpoint": "http://127.0.0.1:5000", instances: [{ name: "web", callers: ["web"], "role-arn": ROLE_A }, { name: "mock", callers: ["m"] }] },
+  });
+  assert.equal(config.instances[0]!.sts?.endpoint, "http://127.0.0.1:5000");
+  assert.equal(config.instances[1]!.sts, undefined);
+  fails({ instances: [{ name: "web", callers: ["web"], "external-id": "abc" }] }, /^i\.yaml: instances\[web\]\.external-id: only meaningful with --role-arn$/);
+});
+
 test("instances: bad entries are refused with one line naming the entry", () => {
   fails({ instances: [] }, /^i\.yaml: instances: expected a list of instances/);
   fails({ instances: [{ name: "Web!", callers: ["web"] }] }, /^i\.yaml: instances\[0\]\.name: expected a name of lower-case letters/);

@@ -24,6 +24,8 @@ export interface MotoOptions {
   prefix?: readonly string[];
   /** Default: a port free in this namespace. */
   port?: number;
+  /** The address moto listens on; default loopback. */
+  host?: string;
   /** Whether moto answers yet; default: a fetch from this process. */
   reachable?: (url: string) => Promise<boolean>;
 }
@@ -34,16 +36,16 @@ export interface MotoOptions {
  */
 export async function startMoto(
   timeoutMs = 30_000,
-  { prefix = [], port, reachable = (url) => fetch(url).then(() => true, () => false) }: MotoOptions = {},
+  { prefix = [], port, host = "127.0.0.1", reachable = (url) => fetch(url).then(() => true, () => false) }: MotoOptions = {},
 ): Promise<Moto | string> {
   port ??= await freePort();
-  const [command, ...args] = [...prefix, "moto_server", "-H", "127.0.0.1", "-p", String(port)];
+  const [command, ...args] = [...prefix, "moto_server", "-H", host, "-p", String(port)];
   const child: ChildProcess = spawn(command!, args, { stdio: "ignore" });
   const exited = new Promise<string>((resolve) => {
     child.once("error", (error) => resolve(String(error)));
     child.once("exit", (code) => resolve(`moto_server exited with code ${code}`));
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
     const gone = new Promise((resolve) => child.once("exit", resolve));
