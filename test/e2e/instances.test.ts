@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { parse as parseYaml } from "yaml";
 import { run, startDaemon, type DaemonProcess } from "../support/daemon";
 import { createLan, METADATA_ADDRESS, type Lan } from "../support/lan";
 import { requireMoto, startMoto, type Moto } from "../support/moto";
@@ -125,5 +126,67 @@ describe("each caller its own instance and role, at EC2's address", () => {
     if (!requireNetns(typeof lan === "object" ? lan.emulator : lan, t) || !requireMoto(moto, t)) return;
     const rotations = daemon!.logs.filter((line) => line.event === "credentials-rotated" && line.source === "sts");
     assert.equal(rotations.length, 2, JSON.stringify(rotations));
+  });
+});
+
+describe("the compose example: two services, each its own role, by service name", () => {
+  const EXAMPLES = join(__dirname, "..", "..", "..", "examples");
+  let lan: Lan | string;
+  let daemon: DaemonProcess | undefined;
+
+  before(async () => {
+    lan = createLan(`imds-cmp-${process.pid}`, { web: 10, worker: 11, other: 12 });
+    if (typeof lan === "string") return;
+    lan.nameCallers();
+    daemon = await startDaemon(["--config", join(EXAMPLES, "instances.yaml"), "--allow-cidr", "10.231.0.0/24"], {}, 30_000, {
+      prefix: lan.emulator.exec,
+      listen: ["--host", METADATA_ADDRESS, "--port", "80"],
+    });
+  });
+  after(async () => {
+    await daemon?.stop();
+    if (typeof lan === "object") lan.destroy();
+  });
+
+  test("docker-compose validates it; the emulator reads examples/instances.yaml, whose callers are the services", async (t) => {
+    let result: Awaited<ReturnType<typeof run>> | undefined;
+    try {
+      result = await run("docker-compose", ["-f", join(EXAMPLES, "compose.instances.yaml"), "config"], { PATH: process.env.PATH, HOME: tempDir("imds-cmp-home-") });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    if (result === undefined) {
+      if (process.env.CI === "true") throw new Error("docker-compose is not installed: apt-get install docker-compose");
+      return t.skip("docker-compose is not installed: apt-get install docker-compose");
+    }
+    assert.equal(result.code, 0, result.stderr);
+    const { services } = parseYaml(result.stdout) as { services: Record<string, { environment?: Record<string, string>; volumes?: string[]; networks?: Record<string, { ipv4_address?: string } | null> }> };
+    const imds = services.imds!;
+    assert.equal(imds.networks?.ec2?.ipv4_address, METADATA_ADDRESS);
+    const mounted = imds.volumes!.find((volume) => volume.endsWith(":ro") && volume.includes("instances.yaml"))!;
+    assert.equal(mounted.split(":")[1], imds.environment!.IMDS_EMULATOR_CONFIG, "the emulator reads the mounted file");
+    const described = parseYaml(await readFile(join(EXAMPLES, "instances.yaml"), "utf8")) as { instances: Array<{ callers: string[] }> };
+    const callers = described.instances.flatMap((instance) => instance.callers).sort();
+    assert.deepEqual(callers, Object.keys(services).filter((name) => name !== "imds").sort(), "every other service is a caller by name");
+  });
+
+  test("through namespaces: web gets web-role, worker worker-role, by name; another caller gets 403", async (t) => {
+    if (!requireNetns(typeof lan === "object" ? lan.emulator : lan, t)) return;
+    const inCaller = (name: string, command: string[]) => {
+      const caller = (lan as Lan).callers.get(name)!;
+      return run(caller.netns.exec[0]!, [...caller.netns.exec.slice(1), ...command], bareEnv());
+    };
+    const read = async (name: string, path: string) => {
+      const script = `T=$(curl -s -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' ${IMDS}/latest/api/token) && curl -s -w ' %{http_code}' -H "X-aws-ec2-metadata-token: $T" ${IMDS}${path}`;
+      return (await inCaller(name, ["sh", "-c", script])).stdout;
+    };
+    assert.equal(await read("web", "/latest/meta-data/iam/security-credentials/"), "web-role 200");
+    assert.equal(await read("worker", "/latest/meta-data/iam/security-credentials/"), "worker-role 200");
+    assert.equal(await read("web", "/latest/meta-data/tags/instance/Service"), "web 200");
+    assert.equal(await read("worker", "/latest/meta-data/instance-type"), "c5.large 200");
+    const botocore = await inCaller("worker", ["python3", "-c", "import botocore.session; c = botocore.session.get_session().get_credentials(); print(c.method)"]);
+    assert.equal(botocore.stdout.trim(), "iam-role", botocore.stderr);
+    const refused = await inCaller("other", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-H", "X-aws-ec2-metadata-token-ttl-seconds: 60", `${IMDS}/latest/api/token`]);
+    assert.equal(refused.stdout, "403");
   });
 });

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createNetns, type Netns } from "./netns";
 
 /**
@@ -11,6 +12,11 @@ export interface Lan {
   readonly emulator: Netns;
   readonly gateway: string;
   readonly callers: ReadonlyMap<string, { readonly netns: Netns; readonly address: string }>;
+  /**
+   * Makes each caller's name resolve to its address inside the emulator's namespace, as Docker's DNS
+   * resolves compose service names (`ip netns exec` puts /etc/netns/<name>/hosts in place of /etc/hosts).
+   */
+  nameCallers(): void;
   destroy(): void;
 }
 
@@ -26,8 +32,10 @@ export function createLan(prefix: string, callers: Readonly<Record<string, numbe
   const emulator = createNetns([], `${prefix}-emu`);
   if (typeof emulator === "string") return emulator;
   const made: Netns[] = [emulator];
+  const hostsDir = `/etc/netns/${emulator.name}`;
   const destroy = () => {
     for (const netns of made.reverse()) netns.destroy();
+    rmSync(hostsDir, { recursive: true, force: true });
   };
   const gateway = "10.231.0.1";
   const steps: string[][] = [
@@ -62,5 +70,10 @@ export function createLan(prefix: string, callers: Readonly<Record<string, numbe
       return `ip ${step.join(" ")} failed: ${done.out}`;
     }
   }
-  return { emulator, gateway, callers: members, destroy };
+  const nameCallers = () => {
+    mkdirSync(hostsDir, { recursive: true });
+    const lines = ["127.0.0.1 localhost", "::1 localhost", ...[...members].map(([name, { address }]) => `${address} ${name}`)];
+    writeFileSync(`${hostsDir}/hosts`, `${lines.join("\n")}\n`);
+  };
+  return { emulator, gateway, callers: members, nameCallers, destroy };
 }
