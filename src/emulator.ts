@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { systemClock, type Clock } from "./clock";
 import { defaultRoleSessionName } from "./config/arn";
@@ -182,6 +183,7 @@ export class Emulator implements Controls {
   private readonly guard: RequestGuard;
   private readonly refusals: Refusals;
   private readonly servers: Server[] = [];
+  private readonly bySocket = new WeakMap<Socket, { readonly generation: number; readonly instance: ServedInstance }>();
   private readonly clock: Clock;
   private readonly log: Logger;
 
@@ -217,16 +219,24 @@ export class Emulator implements Controls {
     }
   }
 
-  /** The caller's instance: the top level's without `instances:`, else the entry that names the caller. */
+  /**
+   * The caller's instance: the top level's without `instances:`, else the entry that names the
+   * caller. A keep-alive connection asks once, until the callers' addresses next change hands.
+   */
   private select(req: IncomingMessage): InstanceSelection {
-    if (this.callers === undefined) return this.top;
-    const address = req.socket.remoteAddress;
-    const found = this.callers.select(address);
-    const refused = (instance: ServedInstance | undefined) => {
-      if (instance === undefined) this.refusals.record("unknown-caller", address ?? "unknown");
-      return instance;
-    };
-    return found instanceof Promise ? found.then(refused) : refused(found);
+    const { callers } = this;
+    if (callers === undefined) return this.top;
+    const socket = req.socket;
+    const cached = this.bySocket.get(socket);
+    if (cached !== undefined && cached.generation === callers.generation) return cached.instance;
+    const found = callers.select(socket.remoteAddress);
+    return found instanceof Promise ? found.then((instance) => this.remember(socket, instance)) : this.remember(socket, found);
+  }
+
+  private remember(socket: Socket, instance: ServedInstance | undefined): ServedInstance | undefined {
+    if (instance === undefined) this.refusals.record("unknown-caller", socket.remoteAddress ?? "unknown");
+    else this.bySocket.set(socket, { generation: this.callers!.generation, instance });
+    return instance;
   }
 
   get name(): string {

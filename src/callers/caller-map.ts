@@ -46,6 +46,8 @@ const DEFAULT_MAX_PER_TEMPLATE = 256;
  * resolve to it) belongs to neither: it is refused, never served someone else's role.
  */
 export class CallerMap<T> {
+  /** Changes whenever an address may have changed hands, so that callers' cached answers are dropped. */
+  generation = 0;
   private byAddress = new Map<string, Claim<T> | "conflict">();
   private readonly networks: Array<{ readonly entry: CallerEntry<T>; readonly list: BlockList }> = [];
   private readonly members = new Map<string, Map<string, T>>();
@@ -190,6 +192,7 @@ export class CallerMap<T> {
       );
       this.resolved = next;
       this.byAddress = this.claims();
+      this.generation += 1;
     })();
     this.resolving = resolution;
     void resolution.finally(() => {
