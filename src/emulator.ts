@@ -129,6 +129,7 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
     });
     const metrics = new Metrics(top.refresher.health().source, top.refresher, clock, refusals);
     for (const { refresher } of pool.roles()) if (refresher !== top.refresher) metrics.countAttempts(refresher);
+    if (config.instances.length > 0) metrics.watchRoles(() => pool.roles(), clock);
     await Promise.all([pool.start(), ...identities.map((identity) => identity.start())]);
     const callers =
       config.instances.length === 0

@@ -100,6 +100,35 @@ export class Metrics {
     this.countAttempts(refresher);
   }
 
+  /**
+   * Per-role gauges, for emulators with several roles: the labels are the configured roles' names,
+   * as many as the config file has, never anything a caller sends.
+   */
+  watchRoles(roles: () => ReadonlyArray<{ readonly name: string; readonly refresher: Refresher }>, clock: Clock): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: "imds_emulator_role_credentials_expiry_seconds",
+      help: "Seconds until each role's served credentials expire",
+      labelNames: ["role"],
+      registers,
+      collect() {
+        for (const { name, refresher } of roles()) {
+          const served = refresher.lastObtained();
+          if (served !== undefined) this.labels(name).set((served.credentials.expiration - clock.now()) / 1000);
+        }
+      },
+    });
+    new Gauge({
+      name: "imds_emulator_role_healthy",
+      help: "1 when a role's credentials are healthy, 0 when starting or degraded",
+      labelNames: ["role"],
+      registers,
+      collect() {
+        for (const { name, refresher } of roles()) this.labels(name).set(refresher.health().status === "healthy" ? 1 : 0);
+      },
+    });
+  }
+
   /** Counts another role's source calls too (by source kind: one role or many, the labels stay few). */
   countAttempts(refresher: Refresher): void {
     refresher.onAttempt(this.onAttempt);

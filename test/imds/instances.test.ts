@@ -128,6 +128,12 @@ describe("several instances behind one emulator", () => {
     assert.equal(unknown.status, 400);
     assert.match(unknown.body.error, /no instance is named "nope"; there are default, app, app-twin, batch/);
     assert.equal((await admin.get("/admin/events")).status, 200, "the old paths still answer, for the top level");
+    const health = await admin.get("/healthz");
+    assert.equal(health.status, 200);
+    assert.ok(health.body.instances.some((instance: { name: string; health: string }) => instance.name === "batch" && instance.health === "healthy"));
+    const metrics = (await admin.get("/metrics")).text;
+    assert.match(metrics, /^imds_emulator_role_healthy\{role="app-role"\} 1$/m);
+    assert.match(metrics, /^imds_emulator_role_credentials_expiry_seconds\{role="batch-role"\} \d+/m);
   });
 });
 
