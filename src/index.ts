@@ -24,6 +24,11 @@ export type EmulatorOptions = TypedOptions & {
   readonly log?: (line: string) => void;
   /** Replaces the credential source the options select (a stub, a counter). */
   readonly source?: CredentialSource;
+  /**
+   * Several instances, written as the config file's `instances:` entries (kebab-case option names):
+   * `[{ name: "web", callers: ["127.0.0.2"], "role-name": "web-role" }]`. Reach one with `named("web")`.
+   */
+  readonly instances?: ReadonlyArray<Readonly<Record<string, unknown>>>;
 };
 
 /** A running emulator: its addresses, and the same controls the admin listener serves. */
@@ -40,11 +45,12 @@ export interface RunningEmulator extends Controls {
 /** Starts an in-process emulator on a free loopback port, on the mock source unless told otherwise. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const where = (key: string) => `startEmulator: ${key}`;
-  const config = resolveLibraryOptions(options, {
+  const sections = {
     tags: tagMap(where("tags"), options.tags ?? {}),
     metadata: stringMap(where("metadata"), options.metadata ?? {}),
     userData: options.userData === undefined ? undefined : checkUserData(where("userData"), Buffer.from(options.userData)),
-  });
+  };
+  const config = resolveLibraryOptions(options, sections, options.instances);
   const log = options.log === undefined ? silentLogger : createLogger(config.logLevel, options.log);
   const emulator = await createEmulator(config, { log, source: options.source });
   const { metadata, admin } = await emulator.listen();

@@ -461,12 +461,17 @@ export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessE
   return build(new Values(raw), top, instances, warnings);
 }
 
-/** The library's typed options over the defaults; its description sections come as values too. */
-export function resolveLibraryOptions(options: TypedOptions, sections: DescriptionSections): Config {
+/**
+ * The library's typed options over the defaults; its description sections come as values too, and
+ * its `instances` as the config file's entries are written.
+ */
+export function resolveLibraryOptions(options: TypedOptions, sections: DescriptionSections, instances?: readonly unknown[]): Config {
   const raw = defaults();
   raw.set("host", { value: ["127.0.0.1"], origin: "startEmulator: host" });
   raw.set("port", { value: 0, origin: "startEmulator: port" });
   readLibrary(options, raw);
   const warnings: string[] = [];
-  return build(new Values(raw), buildInstance(new Values(raw), sections, "startEmulator()", warnings), [], warnings);
+  const entries = instances === undefined ? [] : readInstances({ path: "startEmulator()", data: { instances } }, raw, sections, warnings);
+  const top = buildInstance(new Values(raw), sections, "startEmulator()", warnings, () => entries.length === 0);
+  return build(new Values(raw), top, entries, warnings);
 }

@@ -72,3 +72,24 @@ describe("startEmulator()", () => {
       error instanceof ConfigError && /http-tokens: expected one of optional, required/.test(error.message));
   });
 });
+
+test("several instances from the library: each caller its own, reached by name", async () => {
+  const imds = await startEmulator({
+    instances: [
+      { name: "web", callers: ["127.0.0.2"], "role-name": "web-role" },
+      { name: "worker", callers: ["127.0.0.3"], "role-name": "worker-role", "instance-type": "c5.large" },
+    ],
+  });
+  try {
+    assert.deepEqual(imds.instances().map((instance) => instance.name), ["default", "web", "worker"]);
+    assert.equal(imds.named("worker").instance.instanceType, "c5.large");
+    assert.notEqual(imds.named("web").instance.instanceId, imds.named("worker").instance.instanceId);
+    imds.named("web").triggerEvent("spot-interruption", { action: "stop" });
+    assert.equal(imds.named("web").events().spot?.action, "stop");
+    assert.equal(imds.named("worker").events().spot, undefined);
+    assert.throws(() => imds.named("nope"), (error: unknown) => error instanceof ConfigError && /no instance is named "nope"/.test(error.message));
+    assert.equal((await fetch(`${imds.url}/latest/meta-data/instance-id`)).status, 403, "127.0.0.1 is no instance's caller");
+  } finally {
+    await imds.stop();
+  }
+});
