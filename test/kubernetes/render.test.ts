@@ -208,6 +208,20 @@ describe("sidecar mode", () => {
   });
 });
 
+test("docs/kubernetes.md shows the job pod exactly as the sidecar-example overlay renders it", (t) => {
+  if (!requireKubectl(t)) return;
+  const page = readFileSync(join(KUSTOMIZE_ROOT, "..", "..", "docs", "kubernetes.md"), "utf8");
+  const blocks = [...page.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map(([, body]) => parseYaml(body!));
+  const shown = blocks.filter((block) => block?.kind === "Job");
+  assert.equal(shown.length, 1, "one Job on the page");
+  const job = find(renderOverlay("sidecar-example"), "Job");
+  // The page shortens the ConfigMap's generated name (imds-emulator-<hash>) to the name the component uses.
+  for (const source of sidecarParts([job]).emulator.envFrom ?? []) {
+    if (source.configMapRef) source.configMapRef.name = source.configMapRef.name.replace(/-[a-z0-9]{10}$/, "");
+  }
+  assert.deepEqual(shown[0], job);
+});
+
 describe("node mode", () => {
   test("RBAC: get, list and watch pods, nothing else, for the DaemonSet's service account", (t) => {
     if (!requireKubectl(t)) return;
