@@ -71,14 +71,17 @@ export function kubectlAvailable(): boolean {
   return spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0;
 }
 
-/** kubectl is on these machines; outside CI its absence skips with what to install, under CI=true it fails. */
-export function requireKubectl(t: TestContext): boolean {
-  if (kubectlAvailable()) return true;
-  const message = "kubectl is not installed (kubectl 1.32 renders the kustomizations: apt-get install kubectl)";
+/** A missing tool skips outside CI, with a message saying what to install; under CI=true it fails. */
+export function requireTool(t: TestContext, present: boolean, message: string): boolean {
+  if (present) return true;
   if (process.env.CI === "true") assert.fail(`${message} (CI must install it: .ci/run)`);
   t.skip(message);
   return false;
 }
+
+/** kubectl is on the project's machines (it renders the kustomizations). */
+export const requireKubectl = (t: TestContext): boolean =>
+  requireTool(t, kubectlAvailable(), "kubectl is not installed (kubectl 1.32 renders the kustomizations: apt-get install kubectl)");
 
 /** `kubectl kustomize <dir>`: the rendered text, exactly as kubectl prints it. */
 export function renderText(dir: string): string {
