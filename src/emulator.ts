@@ -18,7 +18,7 @@ import { createIdentityCredentials } from "./instance/identity-credentials";
 import { describeInstance, type Instance } from "./instance/instance";
 import { createIdentitySigner, generateSigningKeys } from "./instance/signing";
 import type { Role } from "./instance/tree";
-import { CallerMap, type CallerEntry } from "./callers/caller-map";
+import { CallerMap, type CallerEntry, type Callers } from "./callers/caller-map";
 import { createContainerHandler } from "./container/handler";
 import { createRequestGuard, defaultAllowedCidrs, type RequestGuard } from "./imds/guards";
 import { createImdsHandler, type InstanceSelection } from "./imds/handler";
@@ -141,7 +141,7 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
             fallback: config.unknownCallers === "default" ? top : undefined,
           });
     await callers?.start();
-    return new Emulator({ config, clock, log, top, entries, callers, pool, identities, metrics, refusals, containerToken });
+    return new Emulator({ config, clock, log, top, callers, pool, identities, metrics, refusals, containerToken });
   } catch (error) {
     for (const identity of identities) identity.stop();
     await pool.stop();
@@ -154,8 +154,7 @@ interface Parts {
   readonly clock: Clock;
   readonly log: Logger;
   readonly top: ServedInstance;
-  readonly entries: readonly CallerEntry<ServedInstance>[];
-  readonly callers: CallerMap<ServedInstance> | undefined;
+  readonly callers: Callers<ServedInstance> | undefined;
   readonly pool: RefresherPool;
   readonly identities: readonly Refresher[];
   readonly metrics: Metrics;
@@ -177,8 +176,7 @@ export class Emulator implements Controls {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** The top-level instance: every caller's without `instances:`, and `default`'s with it. */
   private readonly top: ServedInstance;
-  private readonly entries: readonly CallerEntry<ServedInstance>[];
-  private readonly callers: CallerMap<ServedInstance> | undefined;
+  private readonly callers: Callers<ServedInstance> | undefined;
   private readonly pool: RefresherPool;
   private readonly identities: readonly Refresher[];
   private readonly guard: RequestGuard;
@@ -194,7 +192,6 @@ export class Emulator implements Controls {
     this.clock = parts.clock;
     this.log = parts.log;
     this.top = parts.top;
-    this.entries = parts.entries;
     this.callers = parts.callers;
     this.pool = parts.pool;
     this.identities = parts.identities;
@@ -272,11 +269,8 @@ export class Emulator implements Controls {
 
   named(name: string): InstanceControls {
     if (name === DEFAULT_INSTANCE) return this.top;
-    for (const entry of this.entries) {
-      if (entry.name === name && entry.target.kind === "one") return entry.target.value;
-      const member = entry.target.kind === "each" && name.startsWith(`${entry.name}@`) ? this.callers?.membersOf(entry.name).get(name.slice(entry.name.length + 1)) : undefined;
-      if (member !== undefined) return member;
-    }
+    const found = this.callers?.listed().find((listed) => listed.name === name);
+    if (found !== undefined) return found.value;
     const known = this.instances().map((summary) => summary.name);
     throw new ConfigError(`instance: no instance is named ${JSON.stringify(name)}; there are ${known.join(", ")}`);
   }
@@ -294,13 +288,9 @@ export class Emulator implements Controls {
         health: health.status,
       };
     };
-    const out = [summary(this.top, this.callers === undefined || this.config.unknownCallers === "default" ? ["*"] : [], [])];
-    for (const entry of this.entries) {
-      const texts = entry.callers.map((spec) => spec.text);
-      if (entry.target.kind === "one") out.push(summary(entry.target.value, texts, this.callers?.addressesOf(entry.name) ?? []));
-      for (const [address, member] of this.callers?.membersOf(entry.name) ?? []) out.push(summary(member, texts, [address]));
-    }
-    return out;
+    const everyone = this.callers === undefined || this.config.unknownCallers === "default";
+    const listed = this.callers?.listed() ?? [];
+    return [summary(this.top, everyone ? ["*"] : [], []), ...listed.map(({ value, callers, addresses }) => summary(value, callers, addresses))];
   }
 
   credentials() {
@@ -387,10 +377,7 @@ export class Emulator implements Controls {
   async stop(): Promise<void> {
     this.callers?.stop();
     this.top.stop();
-    for (const entry of this.entries) {
-      if (entry.target.kind === "one") entry.target.value.stop();
-      for (const member of this.callers?.membersOf(entry.name).values() ?? []) member.stop();
-    }
+    for (const { value } of this.callers?.listed() ?? []) value.stop();
     for (const identity of this.identities) identity.stop();
     this.refusals.stop();
     await this.pool.stop();

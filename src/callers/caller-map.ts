@@ -13,6 +13,26 @@ export interface CallerEntry<T> {
   readonly target: CallerTarget<T>;
 }
 
+/** An instance the callers reach, as listings show it. */
+export interface Listed<T> {
+  readonly name: string;
+  /** The callers as configured (addresses, networks, names) or as known (a pod). */
+  readonly callers: readonly string[];
+  readonly addresses: readonly string[];
+  readonly value: T;
+}
+
+/** Caller address -> instance, as the port asks it: the configured map, or the Kubernetes pod watch. */
+export interface Callers<T> {
+  /** Changes whenever an address may have changed hands, so that cached answers are dropped. */
+  readonly generation: number;
+  /** The caller's instance now, after a short wait for fresh knowledge, or none. */
+  select(address: string | undefined): T | undefined | Promise<T | undefined>;
+  /** Every instance the callers reach now. */
+  listed(): ReadonlyArray<Listed<T>>;
+  stop(): void;
+}
+
 export interface CallerMapOptions<T> {
   /** A name's addresses now (the system resolver: /etc/hosts, Docker's DNS). */
   readonly resolve: (name: string) => Promise<string[]>;
@@ -45,8 +65,7 @@ const DEFAULT_MAX_PER_TEMPLATE = 256;
  * calls, never on the request path itself. An address two entries claim at once (two names that
  * resolve to it) belongs to neither: it is refused, never served someone else's role.
  */
-export class CallerMap<T> {
-  /** Changes whenever an address may have changed hands, so that callers' cached answers are dropped. */
+export class CallerMap<T> implements Callers<T> {
   generation = 0;
   private byAddress = new Map<string, Claim<T> | "conflict">();
   private readonly networks: Array<{ readonly entry: CallerEntry<T>; readonly list: BlockList }> = [];
@@ -61,7 +80,7 @@ export class CallerMap<T> {
   private readonly statics = new Map<string, Claim<T>>();
 
   constructor(
-    entries: readonly CallerEntry<T>[],
+    private readonly entries: readonly CallerEntry<T>[],
     private readonly options: CallerMapOptions<T>,
   ) {
     for (const entry of entries) {
@@ -139,6 +158,14 @@ export class CallerMap<T> {
       });
     });
     return this.delayed;
+  }
+
+  listed(): ReadonlyArray<Listed<T>> {
+    return this.entries.flatMap((entry) => {
+      const callers = entry.callers.map((spec) => spec.text);
+      if (entry.target.kind === "one") return [{ name: entry.name, callers, addresses: this.addressesOf(entry.name), value: entry.target.value }];
+      return [...this.membersOf(entry.name)].map(([address, value]) => ({ name: `${entry.name}@${address}`, callers, addresses: [address], value }));
+    });
   }
 
   /** The addresses that reach an entry now: its single addresses, its names' addresses, its template members. */

@@ -128,6 +128,8 @@ export interface Config extends InstanceConfig {
   readonly logLevel: LogLevel;
   /** Mistakes that do not stop the start (a misspelt IMDS_EMULATOR_* variable), for the log. */
   readonly warnings: readonly string[];
+  /** Reads an instance entry given at run time, over the top level's settings, as the file's entries are read. */
+  readonly entry: (data: Readonly<Record<string, unknown>>, where: string) => NamedInstanceConfig;
 }
 
 /** A config file's content, already parsed; `path` names it in error messages. */
@@ -196,45 +198,57 @@ function readInstances(file: ConfigFile, top: Raw, topSections: DescriptionSecti
   if (!Array.isArray(list) || list.length === 0) throw expected(where, "a list of instances, each with a name and callers", list);
   const names = new Set<string>();
   const entries = list.map((entry, index): NamedInstanceConfig => {
-    const at = `${where}[${index}]`;
-    if (!isMapping(entry)) throw expected(at, "a mapping with name, callers and instance options", entry);
-    const name = entry.name;
-    if (typeof name !== "string" || !INSTANCE_NAME.test(name)) throw expected(`${at}.name`, "a name of lower-case letters, digits and -", name);
-    if (names.has(name)) throw new ConfigError(`${at}.name: ${name} is the name of an earlier entry too`);
-    names.add(name);
-    const entryWhere = `${where}[${name}]`;
-    if (entry.callers === undefined) throw new ConfigError(`${entryWhere}: callers is required (addresses, networks or DNS names)`);
-    const onePerCaller = entry["one-per-caller"] ?? false;
-    if (typeof onePerCaller !== "boolean") throw expected(`${entryWhere}.one-per-caller`, "true or false", onePerCaller);
-    const raw: Raw = new Map([...top].filter(([option]) => INSTANCE_OPTIONS.includes(option) && !ONE_MACHINE_ONLY.includes(option)));
-    const sectionData: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(entry)) {
-      if (ENTRY_KEYS.includes(key)) continue;
-      if (SECTION_KEYS.includes(key)) sectionData[key] = value;
-      else if (INSTANCE_OPTIONS.includes(key)) setFromFile(raw, key, value, `${entryWhere}.${key}`);
-      else if (OPTION_BY_NAME.has(key)) throw new ConfigError(`${entryWhere}: ${key} is daemon-wide; set it at the top level`);
-      else {
-        const hint = nearest(key, [...INSTANCE_OPTIONS, ...SECTION_KEYS, ...ENTRY_KEYS]);
-        throw new ConfigError(`${entryWhere}: unknown key "${key}"${hint === undefined ? "" : `; did you mean "${hint}"?`}`);
-      }
-    }
-    const own = readSections(entryWhere, sectionData);
-    const sections: DescriptionSections = {
-      metadata: "metadata" in sectionData ? own.metadata : topSections.metadata,
-      tags: "tags" in sectionData ? own.tags : topSections.tags,
-      userData: "user-data" in sectionData ? own.userData : topSections.userData,
-      secondaryInterfaces: own.secondaryInterfaces,
-      settings: { ...topSections.settings, ipv6: undefined, ...own.settings },
-    };
-    const callers = parseCallers(`${entryWhere}.callers`, entry.callers);
-    const settings = buildInstance(new Values(raw), sections, entryWhere, warnings, (option) => option in entry);
-    // A container sees its own address: an entry for one IPv4 address serves it as local-ipv4.
-    const own4 = callers.length === 1 && !onePerCaller ? singleAddress(callers[0]!) : undefined;
-    const instance = settings.instance.localIpv4 === undefined && own4?.includes(".") ? { ...settings.instance, localIpv4: own4 } : settings.instance;
-    return { ...settings, instance, name, callers, onePerCaller };
+    const read = readEntry(entry, `${where}[${index}]`, (name) => `${where}[${name}]`, top, topSections, warnings);
+    if (names.has(read.name)) throw new ConfigError(`${where}[${index}].name: ${read.name} is the name of an earlier entry too`);
+    names.add(read.name);
+    return read;
   });
   checkOverlaps(entries.map((entry) => ({ where: `${where}[${entry.name}]`, callers: entry.callers })));
   return entries;
+}
+
+/** One entry over the top level's settings; `at` names it before its name is known, `named` after. */
+function readEntry(
+  entry: unknown,
+  at: string,
+  named: (name: string) => string,
+  top: Raw,
+  topSections: DescriptionSections,
+  warnings: string[],
+): NamedInstanceConfig {
+  if (!isMapping(entry)) throw expected(at, "a mapping with name, callers and instance options", entry);
+  const name = entry.name;
+  if (typeof name !== "string" || !INSTANCE_NAME.test(name)) throw expected(`${at}.name`, "a name of lower-case letters, digits and -", name);
+  const entryWhere = named(name);
+  if (entry.callers === undefined) throw new ConfigError(`${entryWhere}: callers is required (addresses, networks or DNS names)`);
+  const onePerCaller = entry["one-per-caller"] ?? false;
+  if (typeof onePerCaller !== "boolean") throw expected(`${entryWhere}.one-per-caller`, "true or false", onePerCaller);
+  const raw: Raw = new Map([...top].filter(([option]) => INSTANCE_OPTIONS.includes(option) && !ONE_MACHINE_ONLY.includes(option)));
+  const sectionData: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entry)) {
+    if (ENTRY_KEYS.includes(key)) continue;
+    if (SECTION_KEYS.includes(key)) sectionData[key] = value;
+    else if (INSTANCE_OPTIONS.includes(key)) setFromFile(raw, key, value, `${entryWhere}.${key}`);
+    else if (OPTION_BY_NAME.has(key)) throw new ConfigError(`${entryWhere}: ${key} is daemon-wide; set it at the top level`);
+    else {
+      const hint = nearest(key, [...INSTANCE_OPTIONS, ...SECTION_KEYS, ...ENTRY_KEYS]);
+      throw new ConfigError(`${entryWhere}: unknown key "${key}"${hint === undefined ? "" : `; did you mean "${hint}"?`}`);
+    }
+  }
+  const own = readSections(entryWhere, sectionData);
+  const sections: DescriptionSections = {
+    metadata: "metadata" in sectionData ? own.metadata : topSections.metadata,
+    tags: "tags" in sectionData ? own.tags : topSections.tags,
+    userData: "user-data" in sectionData ? own.userData : topSections.userData,
+    secondaryInterfaces: own.secondaryInterfaces,
+    settings: { ...topSections.settings, ipv6: undefined, ...own.settings },
+  };
+  const callers = parseCallers(`${entryWhere}.callers`, entry.callers);
+  const settings = buildInstance(new Values(raw), sections, entryWhere, warnings, (option) => option in entry);
+  // A container sees its own address: an entry for one IPv4 address serves it as local-ipv4.
+  const own4 = callers.length === 1 && !onePerCaller ? singleAddress(callers[0]!) : undefined;
+  const instance = settings.instance.localIpv4 === undefined && own4?.includes(".") ? { ...settings.instance, localIpv4: own4 } : settings.instance;
+  return { ...settings, instance, name, callers, onePerCaller };
 }
 
 /** Reads IMDS_EMULATOR_* variables; returns a warning for each one that names no option. */
@@ -402,7 +416,7 @@ function buildInstance(
 }
 
 /** The daemon-wide rules, over the top-level instance and the `instances:` entries. */
-function build(read: Values, top: InstanceConfig, instances: readonly NamedInstanceConfig[], warnings: string[]): Config {
+function build(read: Values, top: InstanceConfig, instances: readonly NamedInstanceConfig[], warnings: string[]): Omit<Config, "entry"> {
   const adminPort = read.get("admin-port");
   const adminHost = read.must("admin-host");
   const adminToken = read.get("admin-token");
@@ -458,7 +472,12 @@ export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessE
   const instances = file === undefined ? [] : readInstances(file, raw, sections, warnings);
   // With instances, the top level's STS settings are the entries' defaults, meaningful without a role of its own.
   const top = buildInstance(new Values(raw), sections, file?.path ?? "config", warnings, () => instances.length === 0);
-  return build(new Values(raw), top, instances, warnings);
+  return { ...build(new Values(raw), top, instances, warnings), entry: entryReader(raw, sections) };
+}
+
+/** Reads entries made at run time (a Kubernetes pod's annotations) as the file's entries are read. */
+function entryReader(raw: Raw, sections: DescriptionSections): Config["entry"] {
+  return (data, where) => readEntry(data, where, () => where, raw, sections, []);
 }
 
 /**
@@ -473,5 +492,5 @@ export function resolveLibraryOptions(options: TypedOptions, sections: Descripti
   const warnings: string[] = [];
   const entries = instances === undefined ? [] : readInstances({ path: "startEmulator()", data: { instances } }, raw, sections, warnings);
   const top = buildInstance(new Values(raw), sections, "startEmulator()", warnings, () => entries.length === 0);
-  return build(new Values(raw), top, entries, warnings);
+  return { ...build(new Values(raw), top, entries, warnings), entry: entryReader(raw, sections) };
 }
