@@ -19,8 +19,12 @@ import { describeInstance, type Instance } from "./instance/instance";
 import { createIdentitySigner, generateSigningKeys } from "./instance/signing";
 import type { Role } from "./instance/tree";
 import { CallerMap, type CallerEntry, type Callers } from "./callers/caller-map";
+import { createRedirect, type Redirect } from "./kubernetes/dnat";
+import { PodCallers } from "./kubernetes/pod-callers";
+import { informerPods, type PodInfo, type PodSource } from "./kubernetes/pods";
+import { removeNodeTaint } from "./kubernetes/taint";
 import { createContainerHandler } from "./container/handler";
-import { createRequestGuard, defaultAllowedCidrs, type RequestGuard } from "./imds/guards";
+import { createRequestGuard, defaultAllowedCidrs, WILDCARD_ADDRESSES, type RequestGuard } from "./imds/guards";
 import { createImdsHandler, type InstanceSelection } from "./imds/handler";
 import { Metrics } from "./admin/metrics";
 import type { Controls, InstanceControls, InstanceSummary } from "./controls";
@@ -40,6 +44,25 @@ export interface EmulatorDeps {
   readonly backoffRandom?: () => number;
   /** Resolves caller names (tests); the system resolver by default. */
   readonly resolve?: (name: string) => Promise<string[]>;
+  /** Node mode's pods (tests); the Kubernetes informer by default. */
+  readonly pods?: PodSource;
+  /** The iptables command node mode runs (tests). */
+  readonly iptables?: string;
+}
+
+/** The kube2iam annotation naming a pod's role (an ARN, or a name); ours carry any instance option. */
+const ROLE_ANNOTATION = "iam.amazonaws.com/role";
+const OPTION_ANNOTATION = "imds-emulator/";
+
+/** A pod's annotations as an instance entry: its role, and `imds-emulator/<option>` for the rest. */
+function podEntry(pod: PodInfo & { readonly ip: string }): Record<string, unknown> {
+  const entry: Record<string, unknown> = { name: "pod", callers: [pod.ip] };
+  const role = pod.annotations[ROLE_ANNOTATION];
+  if (role !== undefined) entry[role.startsWith("arn:") ? "role-arn" : "role-name"] = role;
+  for (const [key, value] of Object.entries(pod.annotations)) {
+    if (key.startsWith(OPTION_ANNOTATION)) entry[key.slice(OPTION_ANNOTATION.length)] = value;
+  }
+  return entry;
 }
 
 /** The name of the top-level instance among the `instances:` entries. */
@@ -131,17 +154,30 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
     for (const { refresher } of pool.roles()) if (refresher !== top.refresher) metrics.countAttempts(refresher);
     if (config.instances.length > 0) metrics.watchRoles(() => pool.roles(), clock);
     await Promise.all([pool.start(), ...identities.map((identity) => identity.start())]);
+    const { kubernetes } = config;
     const callers =
-      config.instances.length === 0
-        ? undefined
-        : new CallerMap(entries, {
-            resolve: deps.resolve ?? systemResolve,
+      kubernetes !== undefined
+        ? new PodCallers<ServedInstance>({
+            source: deps.pods ?? informerPods(kubernetes.nodeName, (message) => log.warn("pod-watch-error", { message })),
+            make: (pod) => {
+              const where = `pod ${pod.namespace}/${pod.name} annotations`;
+              const entry = inAccount(config.entry(podEntry(pod), where));
+              return serve(`${pod.namespace}/${pod.name}`, entry, `${seed}/${pod.uid}`, undefined);
+            },
+            drop: (instance) => instance.stop(),
             clock,
             log,
-            fallback: config.unknownCallers === "default" ? top : undefined,
-          });
+          })
+        : config.instances.length === 0
+          ? undefined
+          : new CallerMap(entries, {
+              resolve: deps.resolve ?? systemResolve,
+              clock,
+              log,
+              fallback: config.unknownCallers === "default" ? top : undefined,
+            });
     await callers?.start();
-    return new Emulator({ config, clock, log, top, callers, pool, identities, metrics, refusals, containerToken });
+    return new Emulator({ config, clock, log, top, callers, pool, identities, metrics, refusals, containerToken, iptables: deps.iptables });
   } catch (error) {
     for (const identity of identities) identity.stop();
     await pool.stop();
@@ -161,6 +197,7 @@ interface Parts {
   /** Every refusal counted and logged within a budget, shared by the guards and the connection caps. */
   readonly refusals: Refusals;
   readonly containerToken: string | undefined;
+  readonly iptables: string | undefined;
 }
 
 /**
@@ -182,6 +219,8 @@ export class Emulator implements Controls {
   private readonly guard: RequestGuard;
   private readonly refusals: Refusals;
   private readonly servers: Server[] = [];
+  private redirect: Redirect | undefined;
+  private readonly iptables: string | undefined;
   private readonly bySocket = new WeakMap<Socket, { readonly generation: number; readonly instance: ServedInstance }>();
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -197,10 +236,12 @@ export class Emulator implements Controls {
     this.identities = parts.identities;
     this.metricsRegistry = parts.metrics;
     this.refusals = parts.refusals;
+    this.iptables = parts.iptables;
     this.guard = createRequestGuard({
       listenAddresses: config.hosts,
       allowHosts: config.allowHosts,
-      allowCidrs: config.allowCidrs ?? defaultAllowedCidrs(config.hosts),
+      // In node mode the pods' addresses are off the node's networks; the pod watch decides who is served.
+      allowCidrs: config.allowCidrs ?? (config.kubernetes === undefined ? defaultAllowedCidrs(config.hosts) : ["0.0.0.0/0", "::/0"]),
       refusals: this.refusals,
     });
     const select = (req: IncomingMessage) => this.select(req);
@@ -352,6 +393,7 @@ export class Emulator implements Controls {
     for (const host of this.config.hosts) {
       metadata.push(await this.open(hardenedServer(this.handler, this.log, limits), host, this.config.port, "listening"));
     }
+    await this.redirectPods(metadata[0]!);
     const { admin } = this.config;
     if (admin === undefined) return { metadata };
     // Loaded only here: express and its middleware are most of the start-up's module loading.
@@ -367,6 +409,31 @@ export class Emulator implements Controls {
     return { metadata, admin: await this.open(server, admin.host, admin.port, "admin-listening") };
   }
 
+  /** Node mode: the pods' metadata packets come here from now on, and the node may take pods. */
+  private async redirectPods(listening: Listening): Promise<void> {
+    const kubernetes = this.config.kubernetes;
+    if (kubernetes === undefined) return;
+    if (kubernetes.podInterfaces.length > 0) {
+      if (WILDCARD_ADDRESSES.has(listening.address)) {
+        throw new ConfigError(`--pod-interface: the redirect needs --host to be the node's own address (status.hostIP), not ${listening.address}`);
+      }
+      this.redirect = createRedirect(kubernetes.podInterfaces, listening.address, listening.port, this.iptables);
+      try {
+        await this.redirect.install();
+      } catch (error) {
+        throw new Error(`cannot redirect the pods' metadata packets with iptables: ${(error as Error).message.split("\n")[0]}`);
+      }
+      this.log.info("pods-redirected", { interfaces: kubernetes.podInterfaces.join(","), to: `${listening.address}:${listening.port}` });
+    }
+    if (kubernetes.removeTaint !== undefined) {
+      // Serving goes on either way: a taint left in place keeps new pods off this node, which is safe.
+      await removeNodeTaint(kubernetes.nodeName, kubernetes.removeTaint).then(
+        (removed) => this.log.info(removed ? "node-taint-removed" : "node-taint-absent", { node: kubernetes.nodeName, taint: kubernetes.removeTaint }),
+        (error: Error) => this.log.error("node-taint-not-removed", { node: kubernetes.nodeName, taint: kubernetes.removeTaint, message: error.message }),
+      );
+    }
+  }
+
   private async open(server: Server, host: string, port: number, event: string): Promise<Listening> {
     const listening = await listen(server, host, port);
     this.servers.push(server);
@@ -380,6 +447,7 @@ export class Emulator implements Controls {
     for (const { value } of this.callers?.listed() ?? []) value.stop();
     for (const identity of this.identities) identity.stop();
     this.refusals.stop();
+    await this.redirect?.remove();
     await this.pool.stop();
     await Promise.all(this.servers.map(close));
     this.servers.length = 0;

@@ -76,6 +76,13 @@ export interface StsSettings {
   readonly endpoint?: string;
 }
 
+export interface KubernetesSettings {
+  readonly nodeName: string;
+  /** Interface patterns whose metadata packets are redirected here; none: the pods are pointed here otherwise. */
+  readonly podInterfaces: readonly string[];
+  readonly removeTaint?: string;
+}
+
 /** The ECS-style endpoint: its path on the metadata port, and the token (or the file holding it). */
 export interface ContainerCredentialsSettings {
   readonly path: string;
@@ -116,6 +123,8 @@ export interface Config extends InstanceConfig {
   readonly hosts: readonly string[];
   readonly port: number;
   readonly instances: readonly NamedInstanceConfig[];
+  /** Node mode: the pods of this node are the callers, each its own instance. */
+  readonly kubernetes?: KubernetesSettings;
   /** With `instances`, what a caller no entry names gets. */
   readonly unknownCallers: UnknownCallers;
   readonly admin?: { readonly host: string; readonly port: number; readonly token?: string };
@@ -441,6 +450,11 @@ function build(read: Values, top: InstanceConfig, instances: readonly NamedInsta
     warnings.push(`${read.origin("unknown-callers")}: only meaningful with an instances: list in the config file; every caller gets the one instance`);
   }
   const allowCidrs = read.list("allow-cidr");
+  const nodeName = read.get("kubernetes-node-name");
+  only(read, ["pod-interface", "remove-node-taint"], nodeName !== undefined, "--kubernetes-node-name");
+  if (nodeName !== undefined && instances.length > 0) {
+    throw new ConfigError(`${read.origin("kubernetes-node-name")}: the node's pods are the instances; the config file's instances: list cannot be used with it`);
+  }
   return {
     ...top,
     hosts: read.must("host"),
@@ -453,6 +467,7 @@ function build(read: Values, top: InstanceConfig, instances: readonly NamedInsta
       containerPath === undefined ? undefined : { path: containerPath, token: containerToken, tokenFile: containerTokenFile },
     logLevel: read.must("log-level"),
     instances,
+    kubernetes: nodeName === undefined ? undefined : { nodeName, podInterfaces: read.list("pod-interface"), removeTaint: read.get("remove-node-taint") },
     unknownCallers: unknownCallers ?? "deny",
     warnings,
   };

@@ -13,7 +13,7 @@ import { LIFECYCLE_STATES, MAINTENANCE_CODES, SPOT_ACTIONS, type LifecycleState 
 
 /** Daemon-wide, or a setting of one emulated instance (what a future per-instance entry may override). */
 export type Scope = "daemon" | "instance";
-export type Group = "general" | "listening" | "credentials" | "instance" | "events" | "security" | "admin" | "logging";
+export type Group = "general" | "listening" | "credentials" | "instance" | "events" | "security" | "admin" | "logging" | "kubernetes";
 
 /**
  * One option. `In` is what the library accepts, `Out` what the parser returns. Values from the
@@ -184,6 +184,18 @@ export const OPTIONS = [
   address({ name: "admin-host", scope: "daemon", group: "admin", description: "Address of the admin listener; off loopback it needs --admin-token", default: "127.0.0.1" }),
   text({ name: "admin-token", scope: "daemon", group: "admin", description: "Bearer token the admin listener requires (prefer the environment variable: arguments show in ps)" }),
   choice({ name: "log-level", scope: "daemon", group: "logging", description: "Least level logged", default: "info" }, LOG_LEVELS),
+  text(
+    { name: "kubernetes-node-name", scope: "daemon", group: "kubernetes", description: "Node mode: serve the pods of this Kubernetes node, each its own instance, from a watch of the node's pods (role from the iam.amazonaws.com/role annotation)" },
+    /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, "a Kubernetes node name",
+  ),
+  many(text(
+    { name: "pod-interface", scope: "daemon", group: "kubernetes", description: "Node mode: redirect packets for 169.254.169.254:80 from these pod interfaces (iptables patterns such as cni0 or veth+) to this daemon; repeatable" },
+    /^[\w.-]{1,15}\+?$/, "an interface name or an iptables pattern such as veth+",
+  )),
+  text(
+    { name: "remove-node-taint", scope: "daemon", group: "kubernetes", description: "Node mode: remove this taint from the node once the daemon serves its pods" },
+    /^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([\w.-]{0,61}[A-Za-z0-9])?$/, "a taint key such as imds-emulator/agent-not-ready",
+  ),
   choice(
     { name: "unknown-callers", scope: "daemon", group: "security", description: "With an instances: list, a caller no entry names gets 403 (deny, the default) or the top-level instance (default)" },
     UNKNOWN_CALLERS,

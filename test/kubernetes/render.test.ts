@@ -36,7 +36,6 @@ import { tempDir } from "../support/tmp";
  * issue 14's instances): the name of this node, whose pods to watch; the pod interfaces that get the
  * DNAT rule; the startup taint to remove. Remove each one here when the schema gains it.
  */
-const PLANNED_NODE_OPTIONS = ["kubernetes-node-name", "pod-interface", "remove-node-taint"] as const;
 
 const EC2_ADDRESSES = ["169.254.169.254", "fd00:ec2::254"];
 const TOKEN_DIR = "/var/run/secrets/imds-emulator";
@@ -237,7 +236,7 @@ describe("node mode", () => {
     find(objects, "ServiceAccount", podSpecOf(daemonSet).serviceAccountName);
   });
 
-  test("a host-network DaemonSet on every node, in a privileged namespace of its own, configured by options of the schema or planned ones", (t) => {
+  test("a host-network DaemonSet on every node, in a privileged namespace of its own, configured by options of the schema", (t) => {
     if (!requireKubectl(t)) return;
     const objects = renderOverlay("node");
     const daemonSet = find(objects, "DaemonSet");
@@ -255,20 +254,14 @@ describe("node mode", () => {
     assert.deepEqual(emulator.readinessProbe?.exec?.command, sidecar.startupProbe?.exec?.command, "one health probe, the one the sidecar simulation runs");
 
     const env = containerEnv(emulator, objects, SAMPLE_FIELDS);
-    const planned = new Set<string>(PLANNED_NODE_OPTIONS.map(envName));
     const known = new Set(OPTIONS.map((option) => envName(option.name)));
-    for (const name of Object.keys(env)) assert.ok(known.has(name) || planned.has(name), `${name} is neither an option nor a planned one`);
+    for (const name of Object.keys(env)) assert.ok(known.has(name), `${name} is not an option`);
     for (const option of ["kubernetes-node-name", "pod-interface"]) assert.ok(envName(option) in env, `${envName(option)} is set`);
-    const config = emulatorConfig(Object.fromEntries(Object.entries(env).filter(([name]) => !planned.has(name))));
+    const config = emulatorConfig(env);
     assert.deepEqual(config.hosts, [SAMPLE_FIELDS["status.hostIP"]], "the DNAT target: the node's address");
     assert.equal(config.port, 8254);
     assert.deepEqual([config.admin?.host, config.admin?.port], ["127.0.0.1", 8255]);
     assert.equal(env[envName("kubernetes-node-name")], SAMPLE_FIELDS["spec.nodeName"]);
-  });
-
-  test("the planned node-mode options are not options yet: take each out of PLANNED_NODE_OPTIONS as the daemon gains it", () => {
-    const names = new Set<string>(OPTIONS.map((option) => option.name));
-    assert.deepEqual(PLANNED_NODE_OPTIONS.filter((name) => names.has(name)), []);
   });
 
   test("the startup taint adds get and patch on nodes, and the taint to remove, to node mode and nothing else", (t) => {
