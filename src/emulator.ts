@@ -50,15 +50,25 @@ export interface EmulatorDeps {
   readonly iptables?: string;
 }
 
+/** EC2's metadata addresses, which redirected pods send as Host. */
+const EC2_ADDRESSES = ["169.254.169.254", "fd00:ec2::254"];
+
 /** The kube2iam annotation naming a pod's role (an ARN, or a name); ours carry any instance option. */
 const ROLE_ANNOTATION = "iam.amazonaws.com/role";
 const OPTION_ANNOTATION = "imds-emulator/";
 
-/** A pod's annotations as an instance entry: its role, and `imds-emulator/<option>` for the rest. */
-function podEntry(pod: PodInfo & { readonly ip: string }): Record<string, unknown> {
+/**
+ * A pod's annotations as an instance entry: its role, and `imds-emulator/<option>` for the rest. A role
+ * name (not an ARN) is a role of the top-level role's account, as kube2iam's --base-role-arn makes it;
+ * with no top-level role, the mock source mints credentials for that name.
+ */
+function podEntry(pod: PodInfo & { readonly ip: string }, baseRoleArn: string | undefined): Record<string, unknown> {
   const entry: Record<string, unknown> = { name: "pod", callers: [pod.ip] };
   const role = pod.annotations[ROLE_ANNOTATION];
-  if (role !== undefined) entry[role.startsWith("arn:") ? "role-arn" : "role-name"] = role;
+  const base = baseRoleArn === undefined ? undefined : /^(arn:[^:]+:iam::\d{12}:role\/)/.exec(baseRoleArn)?.[1];
+  if (role?.startsWith("arn:")) entry["role-arn"] = role;
+  else if (role !== undefined && base !== undefined) entry["role-arn"] = `${base}${role}`;
+  else if (role !== undefined) entry["role-name"] = role;
   for (const [key, value] of Object.entries(pod.annotations)) {
     if (key.startsWith(OPTION_ANNOTATION)) entry[key.slice(OPTION_ANNOTATION.length)] = value;
   }
@@ -161,7 +171,7 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
             source: deps.pods ?? informerPods(kubernetes.nodeName, (message) => log.warn("pod-watch-error", { message })),
             make: (pod) => {
               const where = `pod ${pod.namespace}/${pod.name} annotations`;
-              const entry = inAccount(config.entry(podEntry(pod), where));
+              const entry = inAccount(config.entry(podEntry(pod, config.sts?.roleArn), where));
               return serve(`${pod.namespace}/${pod.name}`, entry, `${seed}/${pod.uid}`, undefined);
             },
             drop: (instance) => instance.stop(),
@@ -238,7 +248,8 @@ export class Emulator implements Controls {
     this.refusals = parts.refusals;
     this.iptables = parts.iptables;
     this.guard = createRequestGuard({
-      listenAddresses: config.hosts,
+      // Redirected pods still name EC2's address as Host: it is this daemon's too in node mode.
+      listenAddresses: config.kubernetes === undefined ? config.hosts : [...config.hosts, ...EC2_ADDRESSES],
       allowHosts: config.allowHosts,
       // In node mode the pods' addresses are off the node's networks; the pod watch decides who is served.
       allowCidrs: config.allowCidrs ?? (config.kubernetes === undefined ? defaultAllowedCidrs(config.hosts) : ["0.0.0.0/0", "::/0"]),

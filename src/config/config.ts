@@ -485,8 +485,9 @@ export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessE
   const warnings = readEnv(env, raw);
   readCli(cli, raw);
   const instances = file === undefined ? [] : readInstances(file, raw, sections, warnings);
-  // With instances, the top level's STS settings are the entries' defaults, meaningful without a role of its own.
-  const top = buildInstance(new Values(raw), sections, file?.path ?? "config", warnings, () => instances.length === 0);
+  // With instances (or pods), the top level's STS settings are their defaults, meaningful without a role of its own.
+  const defaultsOnly = instances.length > 0 || raw.has("kubernetes-node-name");
+  const top = buildInstance(new Values(raw), sections, file?.path ?? "config", warnings, () => !defaultsOnly);
   return { ...build(new Values(raw), top, instances, warnings), entry: entryReader(raw, sections) };
 }
 

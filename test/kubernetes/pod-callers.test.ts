@@ -118,6 +118,19 @@ test("node mode: the role from kube2iam's annotation, instance options from ours
   }
 });
 
+test("node mode: a role name in the annotation is a role of the top-level role's account", async () => {
+  const pods = scriptedPods([pod("u1", "web", "127.0.0.2", { "iam.amazonaws.com/role": "web-role" })]);
+  const config = resolveConfig({ host: ["127.0.0.1"], port: "0", "kubernetes-node-name": "node-a", "role-arn": "arn:aws:iam::210987654321:role/base" }, {});
+  const emulator = await createEmulator(config, { seed: "node-base", pods: pods.source, source: { kind: "stub", fetch: async () => ({ accessKeyId: "ASIASTUB", secretAccessKey: "s", sessionToken: "t", expiration: Date.now() + 3600_000 }) } });
+  try {
+    const web = emulator.named("jobs/web") as unknown as { config: { sts?: { roleArn: string }; roleName: string } };
+    assert.equal(web.config.sts?.roleArn, "arn:aws:iam::210987654321:role/web-role");
+    assert.equal(web.config.roleName, "web-role");
+  } finally {
+    await emulator.stop();
+  }
+});
+
 test("node mode's options are checked", () => {
   assert.throws(() => resolveConfig({ "pod-interface": ["cni0"] }, {}), /--pod-interface: only meaningful with --kubernetes-node-name/);
   assert.throws(() => resolveConfig({ "kubernetes-node-name": "n", "pod-interface": ["bad name!"] }, {}), /--pod-interface: expected an interface name/);
