@@ -13,6 +13,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ["credentials/"],
   ["instance/"],
   ["cache/", "callers/"],
+  ["faults/"],
   ["imds/", "container/", "controls.ts"],
   ["admin/"],
   ["served-instance.ts"],
