@@ -1,4 +1,6 @@
 import type { EventKind, ScheduledEvent } from "./config/events";
+import type { CredentialOverride } from "./cache/credential-override";
+import type { FaultListing } from "./faults/board";
 import type { Credentials } from "./credentials/source";
 import type { Health } from "./credentials/refresher";
 import type { Instance } from "./instance/instance";
@@ -13,7 +15,14 @@ export interface InstanceControls {
   credentials(): Credentials | undefined;
   /** The health of this instance's role credentials. */
   health(): Health;
-  /** Rotates the credentials now (or joins a rotation under way) and reports the health after it. */
+  /**
+   * Serves this instance's credentials on the edge (docs/faults.md): `{ expiresIn: "30s" | "expired",
+   * code: "Failure", staleBy: "2h" }`, merged over an earlier override; bad fields are a ConfigError.
+   */
+  overrideCredentials(fields: Record<string, unknown>): CredentialOverride;
+  /** Serves the credentials as they are again (a rotation does too); false when none was overridden. */
+  clearCredentialOverride(): boolean;
+  /** Rotates the credentials now (or joins a rotation under way), ending any override, and reports the health after it. */
   rotateCredentials(): Promise<Health>;
   events(): InstanceEvents;
   /** Applies an event now or after its delay; returns when it takes effect (epoch ms). */
@@ -61,4 +70,13 @@ export interface Controls extends InstanceControls {
   /** An instance by name (`default` is the top level); a ConfigError naming those there are when there is none. */
   named(name: string): InstanceControls;
   instances(): readonly InstanceSummary[];
+  /**
+   * Sets a fault rule (docs/faults.md): the compact form `status=500,path=/latest/meta-data/iam/*,count=3`
+   * or its fields as an object; returns its id. Bad rules are a ConfigError.
+   */
+  addFault(rule: string | Readonly<Record<string, unknown>>): string;
+  /** The rules set, with how often each fired. */
+  faults(): readonly FaultListing[];
+  /** Removes every rule; returns how many there were. */
+  clearFaults(): number;
 }

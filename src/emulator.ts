@@ -33,6 +33,11 @@ import { close, hardenedServer, listen, type Listening } from "./listeners";
 import { Refusals } from "./refusals";
 import { ServedInstance } from "./served-instance";
 import { silentLogger, type Logger } from "./log";
+import type { CredentialOverride } from "./cache/credential-override";
+import { parseFaultRule, type FaultRule } from "./config/fault-rule";
+import { FaultBoard, type FaultListing } from "./faults/board";
+import { readScenario, type ScenarioStep } from "./faults/scenario";
+import { playScenario } from "./faults/scenario-player";
 
 export interface EmulatorDeps {
   readonly clock?: Clock;
@@ -48,6 +53,8 @@ export interface EmulatorDeps {
   readonly pods?: PodSource;
   /** The iptables command node mode runs (tests). */
   readonly iptables?: string;
+  /** Draws for fault rules with a probability (tests); Math.random by default. */
+  readonly random?: () => number;
 }
 
 /** EC2's metadata addresses, which redirected pods send as Host. */
@@ -113,9 +120,10 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
   const pool = new RefresherPool(clock, log, deps.backoffRandom);
   const identities: Refresher[] = [];
   const refusals = new Refusals(log, clock);
-  const [containerToken, keys, ...userData] = await Promise.all([
+  const [containerToken, keys, scenario, ...userData] = await Promise.all([
     config.containerCredentials === undefined ? undefined : readContainerToken(config.containerCredentials),
     generateSigningKeys(),
+    config.scenario === undefined ? undefined : readScenario(config.scenario),
     config.userData ?? readUserData(config.userDataFile),
     ...config.instances.map((entry) => entry.userData ?? readUserData(entry.userDataFile)),
   ]);
@@ -187,7 +195,8 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
               fallback: config.unknownCallers === "default" ? top : undefined,
             });
     await callers?.start();
-    return new Emulator({ config, clock, log, top, callers, pool, identities, metrics, refusals, containerToken, iptables: deps.iptables });
+    const faults = new FaultBoard(clock, log, deps.random);
+    return new Emulator({ config, clock, log, top, callers, pool, identities, metrics, refusals, containerToken, iptables: deps.iptables, faults, scenario });
   } catch (error) {
     for (const identity of identities) identity.stop();
     await pool.stop();
@@ -208,6 +217,9 @@ interface Parts {
   readonly refusals: Refusals;
   readonly containerToken: string | undefined;
   readonly iptables: string | undefined;
+  readonly faults: FaultBoard;
+  /** Played from the moment the metadata port opens. */
+  readonly scenario: readonly ScenarioStep[] | undefined;
 }
 
 /**
@@ -234,6 +246,9 @@ export class Emulator implements Controls {
   private readonly bySocket = new WeakMap<Socket, { readonly generation: number; readonly instance: ServedInstance }>();
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly faultBoard: FaultBoard;
+  private readonly scenario: readonly ScenarioStep[] | undefined;
+  private scenarioPlayer: { stop(): void } | undefined;
 
   constructor(parts: Parts) {
     const { config } = parts;
@@ -247,6 +262,9 @@ export class Emulator implements Controls {
     this.metricsRegistry = parts.metrics;
     this.refusals = parts.refusals;
     this.iptables = parts.iptables;
+    this.faultBoard = parts.faults;
+    this.scenario = parts.scenario;
+    for (const rule of config.faults) this.addRule(rule);
     this.guard = createRequestGuard({
       // Redirected pods still name EC2's address as Host: it is this daemon's too in node mode.
       listenAddresses: config.kubernetes === undefined ? config.hosts : [...config.hosts, ...EC2_ADDRESSES],
@@ -256,7 +274,7 @@ export class Emulator implements Controls {
       refusals: this.refusals,
     });
     const select = (req: IncomingMessage) => this.select(req);
-    const imds = createImdsHandler({ guard: this.guard, refusals: this.refusals, select, clock: this.clock, onOutcome: this.metricsRegistry.onOutcome });
+    const imds = createImdsHandler({ guard: this.guard, refusals: this.refusals, select, clock: this.clock, onOutcome: this.metricsRegistry.onOutcome, faults: this.faultBoard });
     const containerPath = config.containerCredentials?.path;
     const token = parts.containerToken;
     // HttpEndpoint=disabled turns the whole port off: the container path serves the same role's credentials.
@@ -345,8 +363,41 @@ export class Emulator implements Controls {
     return [summary(this.top, everyone ? ["*"] : [], []), ...listed.map(({ value, callers, addresses }) => summary(value, callers, addresses))];
   }
 
+  addFault(rule: string | Readonly<Record<string, unknown>>): string {
+    return this.addRule(parseFaultRule(rule, "fault"));
+  }
+
+  private addRule(rule: FaultRule): string {
+    if (rule.instance !== undefined) this.checkInstanceName(rule.instance);
+    return this.faultBoard.add(rule);
+  }
+
+  faults(): readonly FaultListing[] {
+    return this.faultBoard.list();
+  }
+
+  clearFaults(): number {
+    return this.faultBoard.clear();
+  }
+
+  /** A rule may name an instance that exists or may appear: an entry, its template's members, the top level, a pod. */
+  private checkInstanceName(name: string): void {
+    if (this.config.kubernetes !== undefined && /^[a-z0-9-]+\/[a-z0-9.-]+$/.test(name)) return;
+    const entry = name.includes("@") ? name.slice(0, name.indexOf("@")) : name;
+    const names = [DEFAULT_INSTANCE, ...this.config.instances.map((candidate) => candidate.name)];
+    if (!names.includes(entry)) throw new ConfigError(`fault.instance: no instance is named ${JSON.stringify(name)}; there are ${names.join(", ")}`);
+  }
+
   credentials() {
     return this.top.credentials();
+  }
+
+  overrideCredentials(fields: Record<string, unknown>): CredentialOverride {
+    return this.top.overrideCredentials(fields);
+  }
+
+  clearCredentialOverride(): boolean {
+    return this.top.clearCredentialOverride();
   }
 
   health(): Health {
@@ -405,6 +456,7 @@ export class Emulator implements Controls {
       metadata.push(await this.open(hardenedServer(this.handler, this.log, limits), host, this.config.port, "listening"));
     }
     await this.redirectPods(metadata[0]!);
+    if (this.scenario !== undefined && this.scenarioPlayer === undefined) this.scenarioPlayer = playScenario(this.scenario, this, this.clock, this.log);
     const { admin } = this.config;
     if (admin === undefined) return { metadata };
     // Loaded only here: express and its middleware are most of the start-up's module loading.
@@ -453,6 +505,8 @@ export class Emulator implements Controls {
   }
 
   async stop(): Promise<void> {
+    this.scenarioPlayer?.stop();
+    this.faultBoard.stop();
     this.callers?.stop();
     this.top.stop();
     for (const { value } of this.callers?.listed() ?? []) value.stop();

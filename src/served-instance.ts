@@ -11,6 +11,8 @@ import { openSshPublicKey } from "./instance/public-key";
 import type { IdentitySigner } from "./instance/signing";
 import type { IdentitySignatures, Role } from "./instance/tree";
 import { ReplyCache } from "./cache/reply-cache";
+import { parseCredentialOverride, type CredentialOverride } from "./cache/credential-override";
+import { instanceEdge, type InstanceEdge } from "./faults/edge";
 import type { Reply, ReplyTable } from "./cache/replies";
 import type { ServedInstanceView } from "./imds/handler";
 import { createTokenAuthority, type TokenAuthority } from "./imds/tokens";
@@ -56,6 +58,8 @@ export class ServedInstance implements InstanceControls, ServedInstanceView {
   readonly tokens: TokenAuthority;
   readonly tokenRequired: boolean;
   readonly disabled: boolean;
+  readonly edge: InstanceEdge | undefined;
+  private readonly clock: Clock;
   private readonly cache: ReplyCache;
   private readonly board: EventBoard;
   private readonly tags: Map<string, string>;
@@ -77,6 +81,8 @@ export class ServedInstance implements InstanceControls, ServedInstanceView {
     this.tokens = createTokenAuthority(parts.clock);
     this.tokenRequired = config.httpTokens === "required";
     this.disabled = config.httpEndpoint === "disabled";
+    this.edge = instanceEdge(config, parts.clock);
+    this.clock = parts.clock;
     this.role = {
       name: config.roleName,
       instanceProfileArn: `arn:${instance.partition}:iam::${instance.accountId}:instance-profile/${config.roleName}`,
@@ -119,7 +125,25 @@ export class ServedInstance implements InstanceControls, ServedInstanceView {
     return this.refresher.health();
   }
 
+  overrideCredentials(fields: Record<string, unknown>): CredentialOverride {
+    const override = parseCredentialOverride(fields, this.clock.now(), this.cache.overridden());
+    this.cache.setOverride(override);
+    const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+    this.log.info("credentials-overridden", { instance: this.name, expiresAt: iso(override.expiresAt), code: override.code, lastUpdated: iso(override.lastUpdated) });
+    return override;
+  }
+
+  clearCredentialOverride(): boolean {
+    const had = this.cache.overridden() !== undefined;
+    if (had) {
+      this.cache.setOverride(undefined);
+      this.log.info("credentials-override-cleared", { instance: this.name });
+    }
+    return had;
+  }
+
   async rotateCredentials(): Promise<Health> {
+    this.clearCredentialOverride();
     await this.refresher.refresh();
     return this.refresher.health();
   }

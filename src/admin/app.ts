@@ -7,6 +7,7 @@ import type { Controls, InstanceControls } from "../controls";
 import type { Health } from "../credentials/refresher";
 import { ConfigError, oneOf } from "../validation";
 import { bodyLimit, jsonObject, readBody } from "./body";
+import { credentialEdgeRoutes, faultRoutes } from "./faults";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -79,6 +80,7 @@ export function createAdminApp(controls: Controls, security: AdminSecurity = {})
   app.get("/admin/instances", (_req, res) => {
     res.json(controls.instances());
   });
+  faultRoutes(app, controls);
 
   // The same routes act on the top-level instance at /admin/... and on any instance at /admin/instances/<name>/...
   const named = express.Router({ mergeParams: true });
@@ -139,6 +141,8 @@ function instanceRoutes(router: Router, of: (req: Request) => InstanceControls, 
     const health = await of(req).rotateCredentials();
     res.status(health.status === "healthy" ? 200 : 503).json(healthDocument(health, now()));
   });
+
+  credentialEdgeRoutes(router, of);
 
   router.get("/identity-certificate", (req, res) => {
     res.type("application/x-pem-file").send(of(req).identityCertificate());

@@ -1,6 +1,7 @@
 import type { Refresher } from "../credentials/refresher";
 import { buildTree, credentialLeaves, type TreeInputs } from "../instance/tree";
 import { containerCredentialsReply } from "./container-reply";
+import { applyOverride, type CredentialOverride } from "./credential-override";
 import { compileReplies, leafReply, type Reply, type ReplyTable } from "./replies";
 
 /** What the cache compiles, read again at each rebuild: the tree inputs other than the role's credentials. */
@@ -21,6 +22,7 @@ interface Compiled {
  */
 export class ReplyCache {
   private compiled: Compiled;
+  private override: CredentialOverride | undefined;
 
   constructor(
     private readonly refresher: Refresher,
@@ -36,6 +38,16 @@ export class ReplyCache {
 
   containerReply(): Reply {
     return this.compiled.container;
+  }
+
+  /** Serves the role's credentials as `override` says, or as they are again (undefined). */
+  setOverride(override: CredentialOverride | undefined): void {
+    this.override = override;
+    this.swapCredentials();
+  }
+
+  overridden(): CredentialOverride | undefined {
+    return this.override;
   }
 
   /** Builds and compiles the whole tree: for changes to the instance, its events, tags or metadata. */
@@ -80,7 +92,8 @@ export class ReplyCache {
   private inputs(): TreeInputs {
     return {
       ...this.state(),
-      credentials: this.refresher.current(),
+      credentials: applyOverride(this.refresher.current(), this.override),
+      credentialsCode: this.override?.code,
       credentialsUnavailableReason: this.refresher.health().reason ?? "the credential source has not answered yet",
     };
   }

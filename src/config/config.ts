@@ -25,6 +25,7 @@ import {
   type ValueOf,
 } from "./schema";
 import { checkOverlaps, parseCallers, singleAddress, type CallerSpec } from "./callers";
+import type { FaultRule } from "./fault-rule";
 import type { InstanceMonitoring } from "./description-keys";
 import { nearest } from "./suggest";
 
@@ -106,6 +107,11 @@ export interface InstanceConfig {
   readonly tags: Readonly<Record<string, string>>;
   readonly metadata: Readonly<Record<string, string>>;
   readonly events: readonly ScheduledEvent[];
+  /** EC2's HttpPutResponseHopLimit, and how many routed hops this instance's callers sit behind. */
+  readonly httpPutResponseHopLimit: number;
+  readonly hops: number;
+  /** Requests a second before this instance's callers are throttled; unlimited when unset. */
+  readonly requestRateLimit?: number;
 }
 
 /** An `instances:` entry: its own instance, for the callers it names. */
@@ -135,6 +141,10 @@ export interface Config extends InstanceConfig {
   readonly maxConnections?: number;
   readonly containerCredentials?: ContainerCredentialsSettings;
   readonly logLevel: LogLevel;
+  /** Fault rules in force from the start (src/faults/). */
+  readonly faults: readonly FaultRule[];
+  /** A scenario file to play from the start. */
+  readonly scenario?: string;
   /** Mistakes that do not stop the start (a misspelt IMDS_EMULATOR_* variable), for the log. */
   readonly warnings: readonly string[];
   /** Reads an instance entry given at run time, over the top level's settings, as the file's entries are read. */
@@ -171,8 +181,13 @@ function readFile(file: ConfigFile, raw: Raw): DescriptionSections {
   for (const [key, value] of Object.entries(file.data)) {
     const where = `${file.path}: ${key}`;
     if (SECTION_KEYS.includes(key) || key === "instances") continue;
+    // `faults:` is a list of rules, written as mappings or in --fault's compact form.
+    if (key === "faults") {
+      raw.set("fault", { value: Array.isArray(value) ? value : [value], origin: where });
+      continue;
+    }
     if (!OPTION_BY_NAME.has(key) || key === "config") {
-      const hint = nearest(key, [...NAMES, ...SECTION_KEYS, "instances"]);
+      const hint = nearest(key, [...NAMES, ...SECTION_KEYS, "instances", "faults"]);
       throw new ConfigError(
         `${file.path}: unknown key "${key}"; ${hint === undefined ? "" : `did you mean "${hint}"? `}expected an option name (see --help), instances or ${SECTION_KEYS.join(", ")}`,
       );
@@ -273,7 +288,8 @@ function readEnv(env: NodeJS.ProcessEnv, raw: Raw): string[] {
       continue;
     }
     if (value === "") continue;
-    raw.set(name, { value: OPTION_BY_NAME.get(name)!.repeatable ? value.split(/[\s,]+/).filter(Boolean) : value, origin: variable });
+    const option = OPTION_BY_NAME.get(name)!;
+    raw.set(name, { value: option.repeatable ? value.split(option.envSeparator ?? /[\s,]+/).filter(Boolean) : value, origin: variable });
   }
   return warnings;
 }
@@ -421,6 +437,9 @@ function buildInstance(
     tags: sections.tags,
     metadata: sections.metadata,
     events: scheduledEvents(read),
+    httpPutResponseHopLimit: read.must("http-put-response-hop-limit"),
+    hops: read.must("hops"),
+    requestRateLimit: read.get("request-rate-limit"),
   };
 }
 
@@ -469,6 +488,8 @@ function build(read: Values, top: InstanceConfig, instances: readonly NamedInsta
     instances,
     kubernetes: nodeName === undefined ? undefined : { nodeName, podInterfaces: read.list("pod-interface"), removeTaint: read.get("remove-node-taint") },
     unknownCallers: unknownCallers ?? "deny",
+    faults: read.list("fault"),
+    scenario: read.get("scenario"),
     warnings,
   };
 }

@@ -3,6 +3,7 @@ import { parseCidr } from "../addresses";
 import { LOG_LEVELS } from "../log";
 import { parseRoleArn } from "./arn";
 import { duration, expected, oneOf } from "../validation";
+import { parseFaultRule, type FaultRule } from "./fault-rule";
 import { LIFECYCLE_STATES, MAINTENANCE_CODES, SPOT_ACTIONS, type LifecycleState } from "./events";
 
 /**
@@ -13,7 +14,7 @@ import { LIFECYCLE_STATES, MAINTENANCE_CODES, SPOT_ACTIONS, type LifecycleState 
 
 /** Daemon-wide, or a setting of one emulated instance (what a future per-instance entry may override). */
 export type Scope = "daemon" | "instance";
-export type Group = "general" | "listening" | "credentials" | "instance" | "events" | "security" | "admin" | "logging" | "kubernetes";
+export type Group = "general" | "listening" | "credentials" | "instance" | "events" | "security" | "admin" | "logging" | "kubernetes" | "faults";
 
 /**
  * One option. `In` is what the library accepts, `Out` what the parser returns. Values from the
@@ -29,6 +30,8 @@ export interface OptionDef<N extends string = string, In = unknown, Out = unknow
   readonly default?: string | number;
   readonly repeatable: boolean;
   readonly choices?: readonly string[];
+  /** How a repeatable option's environment variable splits into values; spaces and commas by default. */
+  readonly envSeparator?: RegExp;
   /** Checks one value; `where` names its origin (`--port`, `IMDS_EMULATOR_PORT`, `c.yaml: port`). */
   readonly parse: (value: unknown, where: string) => Out;
   /** Never set: carries the library's input type. */
@@ -50,9 +53,10 @@ const one = <const N extends string, In, Out>(
 ): OptionDef<N, In, Out> => ({ ...spec, repeatable: false, parse, ...(choices === undefined ? {} : { choices }) });
 
 /** A repeatable option: a list on the command line (`--host a --host b`), in files, and `a,b` in the environment. */
-const many = <const N extends string, In, Out>(option: OptionDef<N, In, Out>): OptionDef<N, readonly In[], Out[]> => ({
+const many = <const N extends string, In, Out>(option: OptionDef<N, In, Out>, envSeparator?: RegExp): OptionDef<N, readonly In[], Out[]> => ({
   ...option,
   repeatable: true,
+  ...(envSeparator === undefined ? {} : { envSeparator }),
   input: undefined,
   parse: (value, where) => (Array.isArray(value) ? value : [value]).map((item) => option.parse(item, where)),
 });
@@ -196,6 +200,17 @@ export const OPTIONS = [
     { name: "remove-node-taint", scope: "daemon", group: "kubernetes", description: "Node mode: remove this taint from the node once the daemon serves its pods" },
     /^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([\w.-]{0,61}[A-Za-z0-9])?$/, "a taint key such as imds-emulator/agent-not-ready",
   ),
+  integer({ name: "http-put-response-hop-limit", scope: "instance", group: "faults",
+    description: "EC2's HttpPutResponseHopLimit: how many routed hops the token PUT's answer survives", default: 1 }, 1, 64),
+  integer({ name: "hops", scope: "instance", group: "faults",
+    description: "Routed hops between this instance's callers and the service (2: a container behind a bridge); above the hop limit the token PUT is never answered", default: 1 }, 1, 64),
+  integer({ name: "request-rate-limit", scope: "instance", group: "faults",
+    description: "Requests a second this instance may make (a burst of as many); over it, 429 as a throttled IMDS (docs/faults.md)" }, 1, 1_000_000),
+  many(one<"fault", string | Readonly<Record<string, unknown>>, FaultRule>(
+    { name: "fault", scope: "daemon", group: "faults", description: "A fault rule such as status=500,path=/latest/meta-data/iam/*,count=3 (docs/faults.md); repeatable" },
+    parseFaultRule,
+  ), /\s*;\s*/),
+  text({ name: "scenario", scope: "daemon", group: "faults", description: "YAML timeline of faults, events and credential expiries to play from the start (docs/faults.md)" }),
   choice(
     { name: "unknown-callers", scope: "daemon", group: "security", description: "With an instances: list, a caller no entry names gets 403 (deny, the default) or the top-level instance (default)" },
     UNKNOWN_CALLERS,

@@ -6,6 +6,9 @@ import { proxyHeaderOf } from "./guards";
 import type { Refusals } from "../refusals";
 import { MAX_TOKEN_TTL_SECONDS, MIN_TOKEN_TTL_SECONDS, parseTokenTtl, type TokenAuthority } from "./tokens";
 import { NOT_FOUND, resolvePath, textReply, type Reply, type ReplyTable } from "../cache/replies";
+import type { FaultBoard } from "../faults/board";
+import type { InstanceEdge } from "../faults/edge";
+import { misbehaviour, perform } from "../faults/misbehave";
 
 
 export const TOKEN_HEADER = "x-aws-ec2-metadata-token";
@@ -23,6 +26,10 @@ export interface RequestOutcome {
 
 /** What the port needs of the instance a request is for. */
 export interface ServedInstanceView {
+  /** What fault rules name it by: `default`, an entry's name, `<entry>@<address>`. */
+  readonly name: string;
+  /** Its hop limit and rate limit; undefined when it has neither problem (the fast path). */
+  readonly edge: InstanceEdge | undefined;
   /** Issues and checks this instance's tokens: another instance's are refused. */
   readonly tokens: TokenAuthority;
   /** HttpTokens=required. */
@@ -50,6 +57,8 @@ export interface ImdsHandlerOptions {
   readonly guard?: (req: IncomingMessage) => Reply | undefined;
   /** Counts and logs the token PUTs refused for a proxy header, as the guard does its refusals. */
   readonly refusals?: Refusals;
+  /** The fault rules, consulted before answering whenever one is in force (src/faults/). */
+  readonly faults?: FaultBoard;
 }
 
 const ERRORS = {
@@ -180,7 +189,7 @@ function createOutcomes(): (pathClass: PathClass, status: number, tokenless: boo
 
 /** The metadata port: guards in EC2's order, then one lookup in the caller's instance's ready replies. */
 export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { clock, onOutcome, guard, refusals, select } = options;
+  const { clock, onOutcome, guard, refusals, select, faults } = options;
   const routeFor = createRouteCache();
   const outcome = createOutcomes();
   const report: (pathClass: PathClass, status: number, tokenless: boolean) => void =
@@ -212,7 +221,17 @@ export function createImdsHandler(options: ImdsHandlerOptions): (req: IncomingMe
       send(req, res, ERRORS.disabled);
       return report(route.pathClass, 403, false);
     }
+    // One check for a healthy instance with no rule in force; faults/ decides the rest.
+    if (instance.edge !== undefined || faults?.active === true) {
+      const fault = misbehaviour(faults, instance.edge, instance.name, req, route.kind === "token" && req.method === "PUT");
+      if (fault !== undefined) {
+        return perform(fault, req, res, { clock, send, answer: () => respond(req, res, route, instance), report: (status) => report(route.pathClass, status, false) });
+      }
+    }
+    respond(req, res, route, instance);
+  }
 
+  function respond(req: IncomingMessage, res: ServerResponse, route: Route, instance: ServedInstanceView) {
     if (route.kind === "token") {
       const status = issueToken(req, res, route.exact, instance.tokens);
       return report("token", status, false);

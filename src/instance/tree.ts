@@ -51,6 +51,8 @@ export interface TreeInputs {
   readonly identityCredentials: ServedCredentials | undefined;
   /** Why there are no credentials yet, served with the 503. */
   readonly credentialsUnavailableReason: string;
+  /** The role documents' `Code`: `Success` unless a test asks for another (docs/faults.md). */
+  readonly credentialsCode?: string;
   readonly publicKey: string;
   readonly events: InstanceEvents;
   readonly userData?: Buffer;
@@ -72,10 +74,10 @@ export function maintenanceDate(ms: number): string {
   return `${day} ${month} ${year} ${time} GMT`;
 }
 
-export function credentialDocument(served: ServedCredentials, accountId?: string): string {
+export function credentialDocument(served: ServedCredentials, accountId?: string, code = "Success"): string {
   const { credentials } = served;
   return ec2Json({
-    Code: "Success",
+    Code: code,
     LastUpdated: awsTimestamp(served.lastUpdated),
     Type: "AWS-HMAC",
     ...(accountId === undefined ? {} : { AccountId: accountId }),
@@ -109,7 +111,7 @@ export function identityDocument(instance: Instance): string {
 const dir = (entries: Record<string, MetadataNode>): MetadataDir => new Map(Object.entries(entries));
 
 /** What the credential leaves are made of: the only inputs that change at a rotation. */
-export type CredentialInputs = Pick<TreeInputs, "instance" | "role" | "credentials" | "identityCredentials" | "credentialsUnavailableReason">;
+export type CredentialInputs = Pick<TreeInputs, "instance" | "role" | "credentials" | "identityCredentials" | "credentialsUnavailableReason" | "credentialsCode">;
 
 /**
  * The leaves that change with each rotation, by path below a version's root: the cache swaps these
@@ -117,11 +119,12 @@ export type CredentialInputs = Pick<TreeInputs, "instance" | "role" | "credentia
  */
 export function credentialLeaves(inputs: CredentialInputs): ReadonlyMap<string, string | Unavailable> {
   const { role, credentials, instance } = inputs;
+  const code = inputs.credentialsCode ?? "Success";
   const unavailable = () => new Unavailable(inputs.credentialsUnavailableReason);
   const document = (extended: boolean) =>
     credentials === undefined
       ? unavailable()
-      : credentialDocument(credentials, extended ? (credentials.credentials.accountId ?? instance.accountId) : undefined);
+      : credentialDocument(credentials, extended ? (credentials.credentials.accountId ?? instance.accountId) : undefined, code);
   const identity = inputs.identityCredentials;
   // Their path names are EC2's (User Guide, "Instance identity roles").
   const identityUnavailable = () => new Unavailable("the instance identity credentials are not minted yet");
@@ -131,7 +134,7 @@ export function credentialLeaves(inputs: CredentialInputs): ReadonlyMap<string, 
       credentials === undefined
         ? unavailable()
         : ec2Json({
-            Code: "Success",
+            Code: code,
             LastUpdated: awsTimestamp(credentials.lastUpdated),
             InstanceProfileArn: role.instanceProfileArn,
             InstanceProfileId: role.instanceProfileId,

@@ -14,6 +14,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ["instance/"],
   ["cache/", "callers/"],
   ["kubernetes/"],
+  ["faults/"],
   ["imds/", "container/", "controls.ts"],
   ["admin/"],
   ["served-instance.ts"],
