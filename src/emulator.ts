@@ -17,17 +17,18 @@ import { EventBoard, type InstanceEvents } from "./instance/events";
 import { createIdentityCredentials } from "./instance/identity-credentials";
 import { describeInstance, seededHex, type Instance } from "./instance/instance";
 import { openSshPublicKey } from "./instance/public-key";
-import { createIdentitySigner, generateSigningKeys, type IdentitySigner } from "./instance/signing";
-import type { IdentitySignatures, Role } from "./instance/tree";
+import { LazySigner } from "./instance/lazy-signer";
+import type { Role } from "./instance/tree";
 import { ReplyCache } from "./cache/reply-cache";
 import { createContainerHandler } from "./container/handler";
-import { createRequestGuard, defaultAllowedCidrs, type RequestGuard } from "./imds/guards";
+import { createRequestGuard, defaultAllowedCidrs } from "./imds/guards";
 import { createImdsHandler } from "./imds/handler";
+import { holdUntilSigned } from "./imds/signing-hold";
 import { createTokenAuthority } from "./imds/tokens";
 import { Metrics } from "./admin/metrics";
 import type { Controls } from "./controls";
-import { adminConnectionLimits, metadataConnectionLimits } from "./limits";
-import { close, hardenedServer, listen, type Listening } from "./listeners";
+import { bindListeners, type BoundListeners } from "./bind";
+import { close, type Listening } from "./listeners";
 import { Refusals } from "./refusals";
 import { silentLogger, type Logger } from "./log";
 
@@ -39,6 +40,8 @@ export interface EmulatorDeps {
   /** Replaces the source the config selects (tests). */
   readonly source?: CredentialSource;
   readonly backoffRandom?: () => number;
+  /** The refusal log and counts, when the caller made them first (the CLI binds its ports before the emulator exists). */
+  readonly refusals?: Refusals;
 }
 
 function selectSource(config: Config, instance: Instance, clock: Clock, log: Logger): CredentialSource {
@@ -56,14 +59,6 @@ function selectSource(config: Config, instance: Instance, clock: Clock, log: Log
   }, log, clock);
 }
 
-function identitySignatures(signer: IdentitySigner): (document: string) => IdentitySignatures {
-  return (document) => ({
-    signature: signer.signature(document),
-    pkcs7: signer.pkcs7(document),
-    rsa2048: signer.rsa2048(document),
-  });
-}
-
 /** The parts `createEmulator` makes before anything is served; each is ready when the emulator exists. */
 interface Parts {
   readonly config: Config;
@@ -78,14 +73,14 @@ interface Parts {
   readonly metrics: Metrics;
   /** Every refusal counted and logged within a budget, shared by the guards and the connection caps. */
   readonly refusals: Refusals;
-  readonly signer: IdentitySigner;
   readonly userData: Buffer | undefined;
   readonly containerToken: string | undefined;
 }
 
 /**
- * Builds an emulator: every fallible step (files, the first credentials, the signing key) is done
- * before it returns, so the emulator it gives is complete and its port never answers without them.
+ * Builds an emulator: every fallible step (files, the first credentials) is done before it returns,
+ * so the emulator it gives is complete and its port never answers without them. The identity
+ * signing key is made on first use (instance/lazy-signer.ts).
  */
 export async function createEmulator(config: Config, deps: EmulatorDeps = {}): Promise<Emulator> {
   const clock = deps.clock ?? systemClock;
@@ -97,16 +92,22 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
     config.containerCredentials === undefined ? undefined : readContainerToken(config.containerCredentials),
   ]);
   const source = deps.source ?? selectSource(config, instance, clock, log);
-  const refresher = new Refresher({ source, clock, log, rotateBeforeSeconds: config.rotateBeforeSeconds, random: deps.backoffRandom });
-  const refusals = new Refusals(log, clock);
+  const refresher = new Refresher({
+    source,
+    clock,
+    log,
+    rotateBeforeSeconds: config.rotateBeforeSeconds,
+    random: deps.backoffRandom,
+    stopOnConfigFailure: !config.waitForCredentials,
+  });
+  const refusals = deps.refusals ?? new Refusals(log, clock);
   const metrics = new Metrics(source.kind, refresher, clock, refusals);
   const { accountId } = instance;
   const { durationSeconds, rotateBeforeSeconds } = config;
   const identityCredentials = createIdentityCredentials({ accountId, durationSeconds, rotateBeforeSeconds, clock, log });
   try {
-    const [keys] = await Promise.all([generateSigningKeys(), refresher.start(), identityCredentials.start()]);
-    const signer = createIdentitySigner({ commonName: "imds-emulator instance identity", now: clock.now(), keys });
-    return new Emulator({ config, clock, log, seed, instance, source, refresher, identityCredentials, metrics, refusals, signer, userData, containerToken });
+    await Promise.all([refresher.start(), identityCredentials.start()]);
+    return new Emulator({ config, clock, log, seed, instance, source, refresher, identityCredentials, metrics, refusals, userData, containerToken });
   } catch (error) {
     refresher.stop();
     identityCredentials.stop();
@@ -129,13 +130,12 @@ export class Emulator implements Controls {
   readonly metricsRegistry: Metrics;
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   private readonly cache: ReplyCache;
-  private readonly guard: RequestGuard;
   private readonly refusals: Refusals;
   private readonly board: EventBoard;
   private userData: Buffer | undefined;
   private readonly tags: Map<string, string>;
   private readonly overrides: Map<string, string>;
-  private readonly signer: IdentitySigner;
+  private readonly signer: LazySigner;
   private readonly publicKey: string;
   private readonly servers: Server[] = [];
   private readonly source: CredentialSource;
@@ -153,7 +153,7 @@ export class Emulator implements Controls {
     this.identityCredentials = parts.identityCredentials;
     this.metricsRegistry = parts.metrics;
     this.refusals = parts.refusals;
-    this.signer = parts.signer;
+    this.signer = new LazySigner({ commonName: "imds-emulator instance identity", now: () => this.clock.now() });
     this.userData = parts.userData;
     this.role = {
       name: config.roleName,
@@ -164,7 +164,6 @@ export class Emulator implements Controls {
     this.tags = new Map(Object.entries(config.tags));
     this.overrides = new Map(Object.entries(config.metadata));
     this.board = new EventBoard(this.clock, () => `instance-event-0${randomBytes(8).toString("hex")}`);
-    const sign = identitySignatures(this.signer);
     this.cache = new ReplyCache(this.refresher, () => ({
       instance,
       role: this.role,
@@ -174,8 +173,9 @@ export class Emulator implements Controls {
       userData: this.userData,
       tags: config.instanceMetadataTags ? Object.fromEntries(this.tags) : undefined,
       overrides: Object.fromEntries(this.overrides),
-      sign,
+      sign: (document) => this.signer.signatures(document),
     }));
+    this.signer.onReady(() => this.cache.rebuild());
     this.board.onChange(() => this.cache.rebuild());
     this.identityCredentials.onChange(() => this.cache.swapCredentials());
     const guard = createRequestGuard({
@@ -184,8 +184,7 @@ export class Emulator implements Controls {
       allowCidrs: config.allowCidrs ?? defaultAllowedCidrs(config.hosts),
       refusals: this.refusals,
     });
-    this.guard = guard;
-    const imds = createImdsHandler({
+    const imds = holdUntilSigned(createImdsHandler({
       guard,
       refusals: this.refusals,
       httpTokens: config.httpTokens,
@@ -194,7 +193,7 @@ export class Emulator implements Controls {
       clock: this.clock,
       replies: () => this.cache.replies(),
       onOutcome: this.metricsRegistry.onOutcome,
-    });
+    }), this.signer);
     const containerPath = config.containerCredentials?.path;
     // HttpEndpoint=disabled turns the whole port off: the container path serves the same role's credentials.
     if (containerPath === undefined || parts.containerToken === undefined || config.httpEndpoint === "disabled") {
@@ -280,36 +279,24 @@ export class Emulator implements Controls {
   }
 
   identityCertificate(): string {
-    return this.signer.certificatePem;
+    return this.signer.now().certificatePem;
   }
 
-  /** Opens the metadata port on every host, then the admin listener when configured. */
-  async listen(): Promise<{ metadata: Listening[]; admin?: Listening }> {
-    const metadata: Listening[] = [];
-    const limits = metadataConnectionLimits(this.config.maxConnections, this.config.hosts.length, this.guard.callerAllowed, this.refusals);
-    for (const host of this.config.hosts) {
-      metadata.push(await this.open(hardenedServer(this.handler, this.log, limits), host, this.config.port, "listening"));
-    }
-    const { admin } = this.config;
+  /**
+   * Starts answering on the metadata port of every host, then on the admin listener when configured:
+   * on ports bound beforehand (the CLI binds them before the first STS call, see bind.ts), or bound now.
+   */
+  async listen(bound?: BoundListeners): Promise<{ metadata: Listening[]; admin?: Listening }> {
+    const listeners = bound ?? (await bindListeners(this.config, this.log, this.refusals));
+    this.servers.push(...listeners.servers);
+    for (const listener of listeners.metadata) listener.open(this.handler);
+    const metadata = listeners.metadata.map((listener) => listener.listening);
+    const { admin } = listeners;
     if (admin === undefined) return { metadata };
     // Loaded only here: express and its middleware are most of the start-up's module loading.
     const { createAdminApp } = require("./admin/app") as typeof import("./admin/app");
-    const guard = createRequestGuard({
-      listenAddresses: [admin.host],
-      allowHosts: this.config.allowHosts,
-      allowCidrs: admin.token === undefined ? defaultAllowedCidrs([admin.host]) : ["0.0.0.0/0", "::/0"],
-      refusals: this.refusals,
-    });
-    const app = createAdminApp(this, { guard, token: admin.token });
-    const server = hardenedServer(app, this.log, adminConnectionLimits(guard.callerAllowed, this.refusals));
-    return { metadata, admin: await this.open(server, admin.host, admin.port, "admin-listening") };
-  }
-
-  private async open(server: Server, host: string, port: number, event: string): Promise<Listening> {
-    const listening = await listen(server, host, port);
-    this.servers.push(server);
-    this.log.info(event, { ...listening });
-    return listening;
+    admin.open(createAdminApp(this, { guard: admin.guard, token: this.config.admin?.token }));
+    return { metadata, admin: admin.listening };
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
 import { isLoopback } from "../addresses";
-import type { LogLevel } from "../log";
+import type { LogFormat, LogLevel } from "../log";
 import { ConfigError, expected } from "../validation";
 import type { ScheduledEvent } from "./events";
 import {
@@ -106,6 +106,9 @@ export interface Config {
   readonly maxConnections?: number;
   readonly containerCredentials?: ContainerCredentialsSettings;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** Keep retrying a first STS failure that only the user can fix, instead of stopping the start. */
+  readonly waitForCredentials: boolean;
   /** Mistakes that do not stop the start (a misspelt IMDS_EMULATOR_* variable), for the log. */
   readonly warnings: readonly string[];
 }
@@ -341,6 +344,8 @@ function build(read: Values, sections: DescriptionSections, sectionsOrigin: stri
     containerCredentials:
       containerPath === undefined ? undefined : { path: containerPath, token: containerToken, tokenFile: containerTokenFile },
     logLevel: read.must("log-level"),
+    logFormat: read.must("log-format"),
+    waitForCredentials: read.must("wait-for-credentials"),
     warnings,
   };
 }

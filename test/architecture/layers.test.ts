@@ -8,15 +8,15 @@ import { test } from "node:test";
  * A module may import from its own layer or a lower one, never a higher one, and no import cycle exists.
  */
 const LAYERS: ReadonlyArray<readonly string[]> = [
-  ["clock.ts", "log.ts", "validation.ts", "secrets.ts", "addresses.ts", "listeners.ts", "bounded-read.ts", "ipv6.ts", "refusals.ts", "connections.ts", "limits.ts", "bounded-map.ts"],
+  ["clock.ts", "log.ts", "validation.ts", "secrets.ts", "addresses.ts", "listeners.ts", "bounded-read.ts", "ipv6.ts", "refusals.ts", "connections.ts", "limits.ts", "bounded-map.ts", "gate.ts", "log-format.ts"],
   ["config/"],
   ["credentials/"],
   ["instance/"],
   ["cache/"],
   ["imds/", "container/", "controls.ts"],
   ["admin/"],
-  ["emulator.ts"],
-  ["index.ts", "cli.ts", "no-inspector.ts"],
+  ["emulator.ts", "bind.ts"],
+  ["index.ts", "cli.ts", "no-inspector.ts", "banner.ts", "startup-errors.ts", "args.ts", "help.ts"],
 ];
 
 const SRC = resolve(__dirname, "..", "..", "..", "src");
