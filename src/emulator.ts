@@ -8,7 +8,7 @@ import { checkMetadataSize, checkTag, checkTagCount, checkUserData } from "./con
 import { checkMetadataOverride } from "./config/description-keys";
 import { parseEventTrigger, type EventKind, type ScheduledEvent } from "./config/events";
 import { readContainerToken, readUserData } from "./config/file";
-import { metadataPath } from "./validation";
+import { metadataPath, StateConflict } from "./validation";
 import { createMockSource } from "./credentials/mock";
 import { Refresher, type Health } from "./credentials/refresher";
 import type { CredentialSource } from "./credentials/source";
@@ -31,6 +31,9 @@ import { bindListeners, type BoundListeners } from "./bind";
 import { close, type Listening } from "./listeners";
 import { Refusals } from "./refusals";
 import { silentLogger, type Logger } from "./log";
+
+const TAGS_DISABLED =
+  "tags are not served: start with --instance-metadata-tags enabled (IMDS_EMULATOR_INSTANCE_METADATA_TAGS=enabled, or instanceMetadataTags in the library) to set them";
 
 export interface EmulatorDeps {
   readonly clock?: Clock;
@@ -163,7 +166,11 @@ export class Emulator implements Controls {
     this.publicKey = openSshPublicKey(seed, instance.keyName);
     this.tags = new Map(Object.entries(config.tags));
     this.overrides = new Map(Object.entries(config.metadata));
-    this.board = new EventBoard(this.clock, () => `instance-event-0${randomBytes(8).toString("hex")}`);
+    this.board = new EventBoard(
+      this.clock,
+      () => `instance-event-0${randomBytes(8).toString("hex")}`,
+      (request) => this.log.info("event-fired", { kind: request.kind }),
+    );
     this.cache = new ReplyCache(this.refresher, () => ({
       instance,
       role: this.role,
@@ -247,6 +254,7 @@ export class Emulator implements Controls {
   }
 
   setTag(key: string, value: string): void {
+    if (!this.config.instanceMetadataTags) throw new StateConflict(TAGS_DISABLED);
     checkTag("tag", key, value);
     if (!this.tags.has(key)) checkTagCount("tags", this.tags.size + 1);
     this.tags.set(key, value);

@@ -7,6 +7,7 @@ import type { Controls } from "../controls";
 import type { Health } from "../credentials/refresher";
 import { ConfigError, oneOf } from "../validation";
 import { bodyLimit, jsonObject, readBody } from "./body";
+import { eventsDocument } from "./events-document";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -75,7 +76,7 @@ export function createAdminApp(controls: Controls, security: AdminSecurity = {})
   });
 
   app.get("/admin/events", (_req, res) => {
-    res.json(controls.events());
+    res.json(eventsDocument(controls.events()));
   });
   app.post("/admin/events/:kind", readBody(16 * KIB), (req, res) => {
     const at = controls.triggerEvent(req.params.kind, jsonObject(req.body));
