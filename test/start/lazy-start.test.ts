@@ -71,7 +71,11 @@ test("the lazy signer makes one key however many ask at once, and runs its liste
   assert.equal(signer.current(), undefined);
   assert.ok(signer.signatures("{}").signature instanceof Unavailable);
   signer.onReady(() => events.push("listener"));
-  const [a, b] = await Promise.all([signer.ready().then((s) => (events.push("ready"), s)), signer.ready()]);
+  const first = signer.ready().then((made) => {
+    events.push("ready");
+    return made;
+  });
+  const [a, b] = await Promise.all([first, signer.ready()]);
   assert.equal(a, b);
   assert.equal(made, 1);
   assert.deepEqual(events, ["listener", "ready"]);
