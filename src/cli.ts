@@ -11,6 +11,7 @@ import { createEmulator, type Emulator } from "./emulator";
 import { raiseOpenFileLimit } from "./limits";
 import { createLogger, logRuntimeWarning, resolveLogFormat, type Logger } from "./log";
 import { Refusals } from "./refusals";
+import { deferredLog } from "./start-log";
 import { startFailure } from "./startup-errors";
 
 /** In-flight requests get this long; the promise is an exit within 5 s. */
@@ -18,7 +19,7 @@ const SHUTDOWN_GRACE_MS = 4500;
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 async function loadConfig(cli: Record<string, unknown>): Promise<Config> {
-  const path = (cli.config as string | undefined) ?? process.env[envName("config")];
+  const path = (cli.config as string[] | undefined)?.at(-1) ?? process.env[envName("config")];
   const file = path === undefined || path === "" ? undefined : await loadConfigFile(path);
   return resolveConfig(cli, process.env, file);
 }
@@ -103,7 +104,8 @@ async function main(): Promise<void> {
     return;
   }
   const pretty = resolveLogFormat(config.logFormat, process.stderr.isTTY === true) === "pretty";
-  const log = createLogger(config.logLevel, undefined, undefined, { format: pretty ? "pretty" : "json", colour: pretty && colourWanted() });
+  const start = deferredLog(createLogger(config.logLevel, undefined, undefined, { format: pretty ? "pretty" : "json", colour: pretty && colourWanted() }));
+  const { log } = start;
   routeProcessWarnings(log);
   for (const message of config.warnings) log.warn("config-warning", { message });
   try {
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
     const refusals = new Refusals(log, systemClock);
     const bound = await bindListeners(config, log, refusals);
     const emulator = await createEmulator(config, { log, refusals });
+    start.flush();
     handleSignals(emulator, log);
     const { metadata, admin } = await emulator.listen(bound);
     if (closeSignalledInspector()) log.warn("inspector-closed", { detail: "a SIGUSR1 during start-up opened Node's inspector; it is closed" });
