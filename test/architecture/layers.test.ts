@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { test } from "node:test";
 
 /**
- * The layers of src/, lowest first, in the order data flows (README "How the code is laid out").
+ * The layers of src/, lowest first, in the order data flows (docs/development.md, "How the code is laid out").
  * A module may import from its own layer or a lower one, never a higher one, and no import cycle exists.
  */
 const LAYERS: ReadonlyArray<readonly string[]> = [
@@ -31,7 +31,7 @@ function sources(dir: string): string[] {
 function layerOf(file: string): number {
   const path = relative(SRC, file);
   const layer = LAYERS.findIndex((members) => members.some((member) => (member.endsWith("/") ? path.startsWith(member) : path === member)));
-  assert.notEqual(layer, -1, `${path} belongs to no layer: add it to LAYERS and to the README`);
+  assert.notEqual(layer, -1, `${path} belongs to no layer: add it to LAYERS and to docs/development.md`);
   return layer;
 }
 
