@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { closeSignalledInspector } from "./no-inspector";
+import "./compile-cache";
 import { parseCommandLine, wantsHelp } from "./args";
 import { bannerLines, startedFields, type ReadyFacts } from "./banner";
 import { bindListeners } from "./bind";

@@ -16,7 +16,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ["imds/", "container/", "controls.ts"],
   ["admin/"],
   ["emulator.ts", "bind.ts"],
-  ["index.ts", "cli.ts", "no-inspector.ts", "banner.ts", "startup-errors.ts", "args.ts", "help.ts"],
+  ["index.ts", "cli.ts", "no-inspector.ts", "banner.ts", "startup-errors.ts", "args.ts", "help.ts", "compile-cache.ts"],
 ];
 
 const SRC = resolve(__dirname, "..", "..", "..", "src");
