@@ -42,6 +42,9 @@ const TARGETS = {
   leafThroughput: 0.85,
   versusMoto: 25,
   startupMs: 1000,
+  /** Start-up to the first credential document, against `node -e 0` on the same machine in the same run. */
+  startupVsNode: 2,
+  idleRssMb: 50,
 };
 
 const TOKEN_HEADER = "X-aws-ec2-metadata-token";
@@ -268,6 +271,14 @@ interface Startup {
   complete: boolean;
 }
 
+/** Spawn to exit of `node -e 0`: what Node itself costs, the unit of the start-up ratio. */
+async function nodeStart(): Promise<number> {
+  const started = performance.now();
+  const child = startChild(process.execPath, ["-e", "0"]);
+  await new Promise((resolve) => (child.exitCode === null ? child.once("exit", resolve) : resolve(undefined)));
+  return performance.now() - started;
+}
+
 async function startup(): Promise<Startup> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -396,8 +407,13 @@ async function main(): Promise<void> {
   const wrkVersion = ensureWrk();
 
   console.log(`bench: ${DURATION_S} s runs after ${WARMUP_S} s warm-ups, ${ROUNDS} rounds, wrk -t1 -c${CONNECTIONS}, loopback only`);
+  // Alternated with Node's own start, so the ratio of each pair sees the same load on the machine.
   const startups: Startup[] = [];
-  for (let i = 0; i < STARTUPS; i++) startups.push(await startup());
+  const nodeStarts: number[] = [];
+  for (let i = 0; i < STARTUPS; i++) {
+    nodeStarts.push(await nodeStart());
+    startups.push(await startup());
+  }
 
   const daemon = await daemonServer("daemon", []);
   const noCache = await daemonServer("daemon, token cache off", [], {}, join(__dirname, "no-token-cache.js"));
@@ -459,6 +475,8 @@ async function main(): Promise<void> {
   const failedResponses = [...results.values()].flat().reduce((sum, load) => sum + load.non2xx + load.errors, 0);
 
   const startupMs = startups.map((s) => s.ms);
+  const startupRatio = median(startups.map((s, i) => s.ms / nodeStarts[i]!));
+  const idleRss = rss.find(([name]) => name === "daemon")![2];
   const worstStartup = Math.max(...startupMs);
   const early = startups.reduce((sum, s) => sum + s.early, 0);
   const complete = startups.every((s) => s.complete);
@@ -479,6 +497,12 @@ async function main(): Promise<void> {
       worstStartup < TARGETS.startupMs && early === 0 && complete,
       `median ${Math.round(median(startupMs))} ms, worst ${Math.round(worstStartup)} ms of ${STARTUPS}; ${early} non-200 credential answers before it`,
     ],
+    [
+      `start-up to first credential document <= ${TARGETS.startupVsNode}x \`node -e 0\` (mock source)`,
+      startupRatio <= TARGETS.startupVsNode,
+      `median ${ratio(startupRatio)}: ${Math.round(median(startupMs))} ms against ${Math.round(median(nodeStarts))} ms`,
+    ],
+    [`idle RSS of the daemon after start <= ${TARGETS.idleRssMb} MB (mock source)`, idleRss <= TARGETS.idleRssMb, `${idleRss.toFixed(1)} MB`],
     [
       "rotation under load (steady state): no failed response, p99 within target, exactly one STS call",
       failed(rotated) === 0 && rotationP99Ratio <= TARGETS.credentialP99 && rotated.stsCalls === 1 && rotated.keyChanged,

@@ -1,59 +1,59 @@
 #!/usr/bin/env node
-import { closeSignalledInspector } from "./no-inspector";
-import yargs from "yargs/yargs";
-import { ConfigError, resolveConfig, type Config } from "./config/config";
+import { closeSignalledInspector, reportInspectorClosings } from "./no-inspector";
+import "./compile-cache";
+import { parseCommandLine, wantsHelp } from "./args";
+import { bannerLines, startedFields, type ReadyFacts } from "./banner";
+import { bindListeners } from "./bind";
+import { systemClock } from "./clock";
+import { resolveConfig, type Config } from "./config/config";
 import { loadConfigFile } from "./config/file";
-import { OPTIONS, envName } from "./config/schema";
-import { nearest } from "./config/suggest";
+import { envName } from "./config/schema";
 import { createEmulator, type Emulator } from "./emulator";
 import { raiseOpenFileLimit } from "./limits";
-import { createLogger, logRuntimeWarning, type Logger } from "./log";
+import { createLogger, logRuntimeWarning, resolveLogFormat, type Logger } from "./log";
+import { Refusals } from "./refusals";
+import { deferredLog } from "./start-log";
+import { startFailure } from "./startup-errors";
 
 /** In-flight requests get this long; the promise is an exit within 5 s. */
 const SHUTDOWN_GRACE_MS = 4500;
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
-/** yargs names an unknown option; add the nearest real one, as a misspelt flag is the usual cause. */
-function withSuggestion(message: string): string {
-  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
-  if (unknown === null) return message;
-  const hints = unknown[1]!.split(", ").flatMap((name) => {
-    const hint = nearest(name, OPTIONS.map((option) => option.name));
-    return hint === undefined ? [] : [`--${hint} for --${name}`];
-  });
-  return hints.length === 0 ? message : `${message}; did you mean ${hints.join(", ")}?`;
-}
-
-function parseArgs(argv: string[]): Record<string, unknown> {
-  const parser = yargs(argv)
-    .scriptName("imds-emulator")
-    .usage("$0 [options]\n\nEmulates the EC2 Instance Metadata Service (IMDSv2) with rotated IAM role credentials.")
-    .epilog(`Every option can also be set as ${envName("<NAME>")} (e.g. ${envName("role-arn")}) or as a key of the --config file.`)
-    .parserConfiguration({ "camel-case-expansion": false })
-    .strict()
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw new ConfigError(withSuggestion(message ?? error?.message ?? "invalid arguments"));
-    })
-    .wrap(process.stdout.isTTY ? Math.min(120, process.stdout.columns) : null);
-  for (const option of OPTIONS) {
-    parser.option(option.name, {
-      type: "string",
-      array: option.repeatable === true,
-      requiresArg: true,
-      describe:
-        option.description +
-        (option.choices === undefined ? "" : ` (${option.choices.join("|")})`) +
-        (option.default === undefined ? "" : ` [default: ${option.default}]`),
-    });
-  }
-  return parser.parseSync() as Record<string, unknown>;
-}
-
 async function loadConfig(cli: Record<string, unknown>): Promise<Config> {
-  const path = (cli.config as string | undefined) ?? process.env[envName("config")];
+  const path = (cli.config as string[] | undefined)?.at(-1) ?? process.env[envName("config")];
   const file = path === undefined || path === "" ? undefined : await loadConfigFile(path);
   return resolveConfig(cli, process.env, file);
+}
+
+/** The ready banner on a terminal, the `started` line in JSON: where to point clients, whose credentials, until when. */
+function announce(emulator: Emulator, config: Config, urls: readonly string[], adminUrl: string | undefined, log: Logger, pretty: boolean): void {
+  const health = emulator.refresher.health();
+  const facts: ReadyFacts = {
+    urls,
+    adminUrl,
+    roleName: config.roleName,
+    source: health.source,
+    roleArn: config.sts?.roleArn,
+    expiration: emulator.refresher.current()?.credentials.expiration,
+    unavailableReason: health.reason,
+  };
+  if (pretty && config.logLevel !== "warn" && config.logLevel !== "error") {
+    process.stderr.write(`${bannerLines(facts, emulator.now(), colourWanted()).join("\n")}\n`);
+    return;
+  }
+  log.info("started", {
+    source: health.source,
+    role: config.roleName,
+    instanceId: emulator.instance.instanceId,
+    region: emulator.instance.region,
+    httpTokens: config.httpTokens,
+    ...startedFields(facts),
+  });
+}
+
+/** Colours only on a terminal, and never when NO_COLOR is set (no-color.org). */
+function colourWanted(): boolean {
+  return process.stderr.isTTY === true && (process.env.NO_COLOR ?? "") === "";
 }
 
 function handleSignals(emulator: Emulator, log: Logger): void {
@@ -90,42 +90,44 @@ function routeProcessWarnings(log: Logger): void {
 }
 
 async function main(): Promise<void> {
-  let cli: Record<string, unknown>;
   let config: Config;
+  const argv = process.argv.slice(2);
   try {
-    cli = parseArgs(process.argv.slice(2));
-    if (cli.help === true || cli.version === true) return;
-    config = await loadConfig(cli);
+    if (wantsHelp(argv)) {
+      // Loaded only here: yargs is a tenth of the start's module loading.
+      const { printHelp } = require("./help") as typeof import("./help");
+      return printHelp(argv);
+    }
+    config = await loadConfig(parseCommandLine(argv));
   } catch (error) {
     process.stderr.write(`imds-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 2;
     return;
   }
-  const log = createLogger(config.logLevel);
+  const pretty = resolveLogFormat(config.logFormat, process.stderr.isTTY === true) === "pretty";
+  const start = deferredLog(createLogger(config.logLevel, undefined, undefined, { format: pretty ? "pretty" : "json", colour: pretty && colourWanted() }));
+  const { log } = start;
   routeProcessWarnings(log);
   for (const message of config.warnings) log.warn("config-warning", { message });
   try {
-    const emulator = await createEmulator(config, { log });
-    handleSignals(emulator, log);
-    // Before listening: the default connection caps are read from the limit it leaves.
+    // Before binding: the default connection caps are read from the limit it leaves.
     await raiseOpenFileLimit(log);
-    await emulator.listen();
-    if (closeSignalledInspector()) log.warn("inspector-closed", { detail: "a SIGUSR1 during start-up opened Node's inspector; it is closed" });
-    log.info("started", {
-      source: emulator.refresher.health().source,
-      role: config.roleName,
-      instanceId: emulator.instance.instanceId,
-      region: emulator.instance.region,
-      httpTokens: config.httpTokens,
-    });
+    // Ports first: one in use fails here, before an STS call is spent. They hold requests until the emulator answers.
+    const refusals = new Refusals(log, systemClock);
+    const bound = await bindListeners(config, log, refusals);
+    const emulator = await createEmulator(config, { log, refusals });
+    start.flush();
+    handleSignals(emulator, log);
+    const { metadata, admin } = await emulator.listen(bound);
+    const closed = () => log.warn("inspector-closed", { detail: "a SIGUSR1 during start-up opened Node's inspector; it is closed" });
+    reportInspectorClosings(closed);
+    if (closeSignalledInspector()) closed();
+    announce(emulator, config, metadata.map((listening) => listening.url), admin?.url, log, pretty);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof ConfigError) {
-      process.stderr.write(`imds-emulator: ${message}\n`);
-      process.exit(2);
-    }
-    log.error("start-failed", { message });
-    process.exit(1);
+    const failure = startFailure(error);
+    if (failure.exitCode === 2) process.stderr.write(`imds-emulator: ${failure.message}\n`);
+    else log.error("start-failed", { message: failure.message });
+    process.exit(failure.exitCode);
   }
 }
 

@@ -16,7 +16,7 @@ import { createWorkerStsSource } from "./credentials/worker-source";
 import type { InstanceEvents } from "./instance/events";
 import { createIdentityCredentials } from "./instance/identity-credentials";
 import { describeInstance, type Instance } from "./instance/instance";
-import { createIdentitySigner, generateSigningKeys } from "./instance/signing";
+import { LazySigner } from "./instance/lazy-signer";
 import type { Role } from "./instance/tree";
 import { CallerMap, type CallerEntry, type Callers } from "./callers/caller-map";
 import { createRedirect, type Redirect } from "./kubernetes/dnat";
@@ -24,12 +24,13 @@ import { PodCallers } from "./kubernetes/pod-callers";
 import { informerPods, type PodInfo, type PodSource } from "./kubernetes/pods";
 import { removeNodeTaint } from "./kubernetes/taint";
 import { createContainerHandler } from "./container/handler";
-import { createRequestGuard, defaultAllowedCidrs, WILDCARD_ADDRESSES, type RequestGuard } from "./imds/guards";
+import { createRequestGuard, metadataPortPolicy, WILDCARD_ADDRESSES, type RequestGuard } from "./imds/guards";
 import { createImdsHandler, type InstanceSelection } from "./imds/handler";
+import { holdUntilSigned } from "./imds/signing-hold";
 import { Metrics } from "./admin/metrics";
 import type { Controls, InstanceControls, InstanceSummary } from "./controls";
-import { adminConnectionLimits, metadataConnectionLimits } from "./limits";
-import { close, hardenedServer, listen, type Listening } from "./listeners";
+import { bindListeners, type BoundListeners } from "./bind";
+import { close, type Listening } from "./listeners";
 import { Refusals } from "./refusals";
 import { ServedInstance } from "./served-instance";
 import { silentLogger, type Logger } from "./log";
@@ -55,10 +56,9 @@ export interface EmulatorDeps {
   readonly iptables?: string;
   /** Draws for fault rules with a probability (tests); Math.random by default. */
   readonly random?: () => number;
+  /** The refusal log and counts, when the caller made them first (the CLI binds its ports before the emulator exists). */
+  readonly refusals?: Refusals;
 }
-
-/** EC2's metadata addresses, which redirected pods send as Host. */
-const EC2_ADDRESSES = ["169.254.169.254", "fd00:ec2::254"];
 
 /** The kube2iam annotation naming a pod's role (an ARN, or a name); ours carry any instance option. */
 const ROLE_ANNOTATION = "iam.amazonaws.com/role";
@@ -117,17 +117,17 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
   const clock = deps.clock ?? systemClock;
   const log = deps.log ?? silentLogger;
   const seed = deps.seed ?? osHostname();
-  const pool = new RefresherPool(clock, log, deps.backoffRandom);
+  const pool = new RefresherPool(clock, log, deps.backoffRandom, !config.waitForCredentials);
   const identities: Refresher[] = [];
-  const refusals = new Refusals(log, clock);
-  const [containerToken, keys, scenario, ...userData] = await Promise.all([
+  const refusals = deps.refusals ?? new Refusals(log, clock);
+  const [containerToken, scenario, ...userData] = await Promise.all([
     config.containerCredentials === undefined ? undefined : readContainerToken(config.containerCredentials),
-    generateSigningKeys(),
     config.scenario === undefined ? undefined : readScenario(config.scenario),
     config.userData ?? readUserData(config.userDataFile),
     ...config.instances.map((entry) => entry.userData ?? readUserData(entry.userDataFile)),
   ]);
-  const signer = createIdentitySigner({ commonName: "imds-emulator instance identity", now: clock.now(), keys });
+  // Made on the first request that needs a signature (a fresh daemon's start does no RSA work).
+  const signer = new LazySigner({ commonName: "imds-emulator instance identity", now: () => clock.now() });
 
   /** One instance: its role's refresher from the pool, identity credentials of its own. */
   const serve = (name: string, settings: InstanceConfig, instanceSeed: string, data: Buffer | undefined, identity?: Refresher) => {
@@ -170,7 +170,7 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
     });
     const metrics = new Metrics(top.refresher.health().source, top.refresher, clock, refusals);
     for (const { refresher } of pool.roles()) if (refresher !== top.refresher) metrics.countAttempts(refresher);
-    if (config.instances.length > 0) metrics.watchRoles(() => pool.roles(), clock);
+    if (config.instances.length > 0 || config.kubernetes !== undefined) metrics.watchRoles(() => pool.roles());
     await Promise.all([pool.start(), ...identities.map((identity) => identity.start())]);
     const { kubernetes } = config;
     const callers =
@@ -196,7 +196,7 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
             });
     await callers?.start();
     const faults = new FaultBoard(clock, log, deps.random);
-    return new Emulator({ config, clock, log, top, callers, pool, identities, metrics, refusals, containerToken, iptables: deps.iptables, faults, scenario });
+    return new Emulator({ config, clock, log, top, callers, pool, identities, metrics, refusals, containerToken, iptables: deps.iptables, faults, scenario, signer });
   } catch (error) {
     for (const identity of identities) identity.stop();
     await pool.stop();
@@ -217,6 +217,7 @@ interface Parts {
   readonly refusals: Refusals;
   readonly containerToken: string | undefined;
   readonly iptables: string | undefined;
+  readonly signer: LazySigner;
   readonly faults: FaultBoard;
   /** Played from the moment the metadata port opens. */
   readonly scenario: readonly ScenarioStep[] | undefined;
@@ -265,16 +266,10 @@ export class Emulator implements Controls {
     this.faultBoard = parts.faults;
     this.scenario = parts.scenario;
     for (const rule of config.faults) this.addRule(rule);
-    this.guard = createRequestGuard({
-      // Redirected pods still name EC2's address as Host: it is this daemon's too in node mode.
-      listenAddresses: config.kubernetes === undefined ? config.hosts : [...config.hosts, ...EC2_ADDRESSES],
-      allowHosts: config.allowHosts,
-      // In node mode the pods' addresses are off the node's networks; the pod watch decides who is served.
-      allowCidrs: config.allowCidrs ?? (config.kubernetes === undefined ? defaultAllowedCidrs(config.hosts) : ["0.0.0.0/0", "::/0"]),
-      refusals: this.refusals,
-    });
+    this.guard = createRequestGuard({ ...metadataPortPolicy(config), allowHosts: config.allowHosts, refusals: this.refusals });
     const select = (req: IncomingMessage) => this.select(req);
-    const imds = createImdsHandler({ guard: this.guard, refusals: this.refusals, select, clock: this.clock, onOutcome: this.metricsRegistry.onOutcome, faults: this.faultBoard });
+    const answer = createImdsHandler({ guard: this.guard, refusals: this.refusals, select, clock: this.clock, onOutcome: this.metricsRegistry.onOutcome, faults: this.faultBoard });
+    const imds = holdUntilSigned(answer, parts.signer);
     const containerPath = config.containerCredentials?.path;
     const token = parts.containerToken;
     // HttpEndpoint=disabled turns the whole port off: the container path serves the same role's credentials.
@@ -449,27 +444,23 @@ export class Emulator implements Controls {
   }
 
   /** Opens the metadata port on every host, then the admin listener when configured. */
-  async listen(): Promise<{ metadata: Listening[]; admin?: Listening }> {
-    const metadata: Listening[] = [];
-    const limits = metadataConnectionLimits(this.config.maxConnections, this.config.hosts.length, this.guard.callerAllowed, this.refusals);
-    for (const host of this.config.hosts) {
-      metadata.push(await this.open(hardenedServer(this.handler, this.log, limits), host, this.config.port, "listening"));
-    }
+  /**
+   * Starts answering on the metadata port of every host, then on the admin listener when configured:
+   * on ports bound beforehand (the CLI binds them before the first STS call, see bind.ts), or bound now.
+   */
+  async listen(bound?: BoundListeners): Promise<{ metadata: Listening[]; admin?: Listening }> {
+    const listeners = bound ?? (await bindListeners(this.config, this.log, this.refusals));
+    this.servers.push(...listeners.servers);
+    for (const listener of listeners.metadata) listener.open(this.handler);
+    const metadata = listeners.metadata.map((listener) => listener.listening);
     await this.redirectPods(metadata[0]!);
     if (this.scenario !== undefined && this.scenarioPlayer === undefined) this.scenarioPlayer = playScenario(this.scenario, this, this.clock, this.log);
-    const { admin } = this.config;
+    const { admin } = listeners;
     if (admin === undefined) return { metadata };
     // Loaded only here: express and its middleware are most of the start-up's module loading.
     const { createAdminApp } = require("./admin/app") as typeof import("./admin/app");
-    const guard = createRequestGuard({
-      listenAddresses: [admin.host],
-      allowHosts: this.config.allowHosts,
-      allowCidrs: admin.token === undefined ? defaultAllowedCidrs([admin.host]) : ["0.0.0.0/0", "::/0"],
-      refusals: this.refusals,
-    });
-    const app = createAdminApp(this, { guard, token: admin.token });
-    const server = hardenedServer(app, this.log, adminConnectionLimits(guard.callerAllowed, this.refusals));
-    return { metadata, admin: await this.open(server, admin.host, admin.port, "admin-listening") };
+    admin.open(createAdminApp(this, { guard: admin.guard, token: this.config.admin?.token }));
+    return { metadata, admin: admin.listening };
   }
 
   /** Node mode: the pods' metadata packets come here from now on, and the node may take pods. */
@@ -495,13 +486,6 @@ export class Emulator implements Controls {
         (error: Error) => this.log.error("node-taint-not-removed", { node: kubernetes.nodeName, taint: kubernetes.removeTaint, message: error.message }),
       );
     }
-  }
-
-  private async open(server: Server, host: string, port: number, event: string): Promise<Listening> {
-    const listening = await listen(server, host, port);
-    this.servers.push(server);
-    this.log.info(event, { ...listening });
-    return listening;
   }
 
   async stop(): Promise<void> {

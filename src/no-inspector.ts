@@ -10,8 +10,9 @@ process.on("SIGUSR1", () => undefined);
 
 /**
  * A SIGUSR1 that arrives while Node itself is still starting, before any JavaScript runs, still opens
- * the inspector (Node 20 has no flag against it). Closing it as soon as JavaScript runs, and again once
- * the daemon is up, leaves no debugger port behind. Returns whether one was open.
+ * the inspector (Node 20 has no flag against it), and Node may open it only at a later turn of the
+ * event loop. Closing it whenever it is found open, from the first line of JavaScript until the start
+ * has settled, leaves no debugger port behind; `onClosed` is told each time.
  */
 export function closeSignalledInspector(): boolean {
   if (inspectorUrl() === undefined) return false;
@@ -19,4 +20,20 @@ export function closeSignalledInspector(): boolean {
   return true;
 }
 
+/** How long after the process starts a signal from its bootstrap can still open the inspector. */
+const WATCH_MS = 3000;
+const EVERY_MS = 10;
+
+let onClosed: () => void = () => undefined;
+
+/** Where the closings are reported, once the log exists. */
+export function reportInspectorClosings(report: () => void): void {
+  onClosed = report;
+}
+
 closeSignalledInspector();
+const watch = setInterval(() => {
+  if (closeSignalledInspector()) onClosed();
+}, EVERY_MS);
+watch.unref();
+setTimeout(() => clearInterval(watch), WATCH_MS).unref();

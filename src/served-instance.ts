@@ -8,8 +8,8 @@ import type { Health, Refresher } from "./credentials/refresher";
 import { EventBoard, type InstanceEvents } from "./instance/events";
 import { seededHex, type Instance } from "./instance/instance";
 import { openSshPublicKey } from "./instance/public-key";
-import type { IdentitySigner } from "./instance/signing";
-import type { IdentitySignatures, Role } from "./instance/tree";
+import type { LazySigner } from "./instance/lazy-signer";
+import type { Role } from "./instance/tree";
 import { ReplyCache } from "./cache/reply-cache";
 import { parseCredentialOverride, type CredentialOverride } from "./cache/credential-override";
 import { instanceEdge, type InstanceEdge } from "./faults/edge";
@@ -18,7 +18,7 @@ import type { ServedInstanceView } from "./imds/handler";
 import { createTokenAuthority, type TokenAuthority } from "./imds/tokens";
 import type { InstanceControls } from "./controls";
 import type { Logger } from "./log";
-import { metadataPath } from "./validation";
+import { metadataPath, StateConflict } from "./validation";
 
 export interface ServedInstanceParts {
   readonly name: string;
@@ -31,17 +31,13 @@ export interface ServedInstanceParts {
   /** The role's refresher, shared by every instance of the same role. */
   readonly refresher: Refresher;
   readonly identityCredentials: Refresher;
-  readonly signer: IdentitySigner;
+  /** The emulator's one signing key (as AWS signs every instance's document with its own), made on first use. */
+  readonly signer: LazySigner;
   readonly userData: Buffer | undefined;
 }
 
-function identitySignatures(signer: IdentitySigner): (document: string) => IdentitySignatures {
-  return (document) => ({
-    signature: signer.signature(document),
-    pkcs7: signer.pkcs7(document),
-    rsa2048: signer.rsa2048(document),
-  });
-}
+const TAGS_DISABLED =
+  "tags are not served: start with --instance-metadata-tags enabled (IMDS_EMULATOR_INSTANCE_METADATA_TAGS=enabled, or instanceMetadataTags in the library) to set them";
 
 /**
  * One emulated instance as the port serves it: its description and runtime state (tags, metadata,
@@ -65,7 +61,7 @@ export class ServedInstance implements InstanceControls, ServedInstanceView {
   private readonly tags: Map<string, string>;
   private readonly overrides: Map<string, string>;
   private userData: Buffer | undefined;
-  private readonly signer: IdentitySigner;
+  private readonly signer: LazySigner;
   private readonly log: Logger;
 
   constructor(parts: ServedInstanceParts) {
@@ -91,8 +87,11 @@ export class ServedInstance implements InstanceControls, ServedInstanceView {
     const publicKey = openSshPublicKey(seed, instance.keyName);
     this.tags = new Map(Object.entries(config.tags));
     this.overrides = new Map(Object.entries(config.metadata));
-    this.board = new EventBoard(parts.clock, () => `instance-event-0${randomBytes(8).toString("hex")}`);
-    const sign = identitySignatures(this.signer);
+    this.board = new EventBoard(
+      parts.clock,
+      () => `instance-event-0${randomBytes(8).toString("hex")}`,
+      (request) => this.log.info("event-fired", { instance: this.name, kind: request.kind }),
+    );
     this.cache = new ReplyCache(this.refresher, () => ({
       instance,
       role: this.role,
@@ -102,8 +101,9 @@ export class ServedInstance implements InstanceControls, ServedInstanceView {
       userData: this.userData,
       tags: config.instanceMetadataTags ? Object.fromEntries(this.tags) : undefined,
       overrides: Object.fromEntries(this.overrides),
-      sign,
+      sign: (document) => this.signer.signatures(document),
     }));
+    this.signer.onReady(() => this.cache.rebuild());
     this.board.onChange(() => this.cache.rebuild());
     this.identityCredentials.onChange(() => this.cache.swapCredentials());
     for (const event of config.events) this.scheduleEvent(event);
@@ -168,6 +168,7 @@ export class ServedInstance implements InstanceControls, ServedInstanceView {
   }
 
   setTag(key: string, value: string): void {
+    if (!this.config.instanceMetadataTags) throw new StateConflict(TAGS_DISABLED);
     checkTag("tag", key, value);
     if (!this.tags.has(key)) checkTagCount("tags", this.tags.size + 1);
     this.tags.set(key, value);
@@ -200,7 +201,7 @@ export class ServedInstance implements InstanceControls, ServedInstanceView {
   }
 
   identityCertificate(): string {
-    return this.signer.certificatePem;
+    return this.signer.now().certificatePem;
   }
 
   /** Ends its timers; the role's refresher belongs to the pool, which stops it. */

@@ -9,6 +9,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** A valid request that the emulator's current state refuses; the admin listener answers it with 409. */
+export class StateConflict extends Error {
+  readonly status = 409;
+  constructor(message: string) {
+    super(message);
+    this.name = "StateConflict";
+  }
+}
+
 export function expected(where: string, what: string, value: unknown): ConfigError {
   return new ConfigError(`${where}: expected ${what}, got ${JSON.stringify(value)}`);
 }

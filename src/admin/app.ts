@@ -8,6 +8,7 @@ import type { Health } from "../credentials/refresher";
 import { ConfigError, oneOf } from "../validation";
 import { bodyLimit, jsonObject, readBody } from "./body";
 import { credentialEdgeRoutes, faultRoutes } from "./faults";
+import { eventsDocument } from "./events-document";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -100,7 +101,7 @@ export function createAdminApp(controls: Controls, security: AdminSecurity = {})
 /** The routes that change one instance, on a router mounted at /admin or /admin/instances/<name>. */
 function instanceRoutes(router: Router, of: (req: Request) => InstanceControls, now: () => number): void {
   router.get("/events", (req, res) => {
-    res.json(of(req).events());
+    res.json(eventsDocument(of(req).events()));
   });
   router.post("/events/:kind", readBody(16 * KIB), (req, res) => {
     const at = of(req).triggerEvent(req.params.kind, jsonObject(req.body));

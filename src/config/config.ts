@@ -1,5 +1,5 @@
 import { isLoopback } from "../addresses";
-import type { LogLevel } from "../log";
+import type { LogFormat, LogLevel } from "../log";
 import { ConfigError, expected } from "../validation";
 import type { ScheduledEvent } from "./events";
 import {
@@ -145,6 +145,9 @@ export interface Config extends InstanceConfig {
   readonly faults: readonly FaultRule[];
   /** A scenario file to play from the start. */
   readonly scenario?: string;
+  readonly logFormat: LogFormat;
+  /** Keep retrying a first STS failure that only the user can fix, instead of stopping the start. */
+  readonly waitForCredentials: boolean;
   /** Mistakes that do not stop the start (a misspelt IMDS_EMULATOR_* variable), for the log. */
   readonly warnings: readonly string[];
   /** Reads an instance entry given at run time, over the top level's settings, as the file's entries are read. */
@@ -490,6 +493,8 @@ function build(read: Values, top: InstanceConfig, instances: readonly NamedInsta
     unknownCallers: unknownCallers ?? "deny",
     faults: read.list("fault"),
     scenario: read.get("scenario"),
+    logFormat: read.must("log-format"),
+    waitForCredentials: read.must("wait-for-credentials"),
     warnings,
   };
 }

@@ -1,4 +1,3 @@
-import { isMap, isScalar, parseDocument, visit } from "yaml";
 import { readBounded } from "../bounded-read";
 import { ConfigError, type ConfigFile, type ContainerCredentialsSettings } from "./config";
 import { MAX_USER_DATA_BYTES } from "./description";
@@ -20,7 +19,9 @@ async function readOptionFile(option: string, path: string, maxBytes: number): P
  * YAML without the parser's own duplicate-key check, whose cost grows with the square of a mapping's
  * size (a 20,000-key file took seconds): duplicates are found here instead, with one set a mapping.
  */
-function parseYamlLinear(text: string): unknown {
+export function parseYamlLinear(text: string): unknown {
+  // Loaded only for a YAML file: the parser is a tenth of the start's module loading otherwise.
+  const { isMap, isScalar, parseDocument, visit } = require("yaml") as typeof import("yaml");
   const document = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
   if (document.errors.length > 0) throw document.errors[0];
   visit(document, {

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { parseCidr } from "../addresses";
-import { LOG_LEVELS } from "../log";
+import { LOG_FORMATS, LOG_LEVELS } from "../log";
 import { parseRoleArn } from "./arn";
 import { duration, expected, oneOf } from "../validation";
 import { parseFaultRule, type FaultRule } from "./fault-rule";
@@ -141,6 +141,15 @@ export const OPTIONS = [
   text({ name: "sts-endpoint", scope: "instance", group: "credentials", description: "Full STS endpoint URL (LocalStack, moto)" },
     /^https?:\/\/[^/\s]+/, "a URL such as http://127.0.0.1:5000"),
   integer({ name: "duration-seconds", scope: "instance", group: "credentials", description: "Lifetime of each credential set, 900..43200", default: 3600 }, 900, 43200),
+  one<"wait-for-credentials", boolean | string, boolean>(
+    { name: "wait-for-credentials", scope: "daemon", group: "credentials", description: "When the first STS call fails for a reason only you can fix (no source credentials, access denied, a role ARN STS refuses), keep the port open and retry instead of exiting with code 2", default: "false" },
+    (value, where) => {
+      if (value === true || value === "true") return true;
+      if (value === false || value === "false") return false;
+      throw expected(where, "true or false", value);
+    },
+    ["true", "false"],
+  ),
   integer({ name: "rotate-before", scope: "instance", group: "credentials", description: "Rotate this many seconds before expiry (default 1800; half the lifetime for sessions under 45 minutes)" }, 1, 43199),
   text({ name: "region", scope: "instance", group: "instance", description: "Region of the emulated instance", default: "us-east-1" }, REGION, REGION_TEXT),
   text({ name: "availability-zone", scope: "instance", group: "instance", description: "Availability zone (default: the region + a)" },
@@ -187,7 +196,8 @@ export const OPTIONS = [
   integer({ name: "admin-port", scope: "daemon", group: "admin", description: "Port of the loopback admin listener (health, metrics); off when unset" }, 0, 65535),
   address({ name: "admin-host", scope: "daemon", group: "admin", description: "Address of the admin listener; off loopback it needs --admin-token", default: "127.0.0.1" }),
   text({ name: "admin-token", scope: "daemon", group: "admin", description: "Bearer token the admin listener requires (prefer the environment variable: arguments show in ps)" }),
-  choice({ name: "log-level", scope: "daemon", group: "logging", description: "Least level logged", default: "info" }, LOG_LEVELS),
+  choice({ name: "log-level", scope: "daemon", group: "logging", description: "Least level logged; debug adds one line a request", default: "info" }, LOG_LEVELS),
+  choice({ name: "log-format", scope: "daemon", group: "logging", description: "JSON lines, or lines for people (pretty); auto is pretty when stderr is a terminal", default: "auto" }, LOG_FORMATS),
   text(
     { name: "kubernetes-node-name", scope: "daemon", group: "kubernetes", description: "Node mode: serve the pods of this Kubernetes node, each its own instance, from a watch of the node's pods (role from the iam.amazonaws.com/role annotation)" },
     /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, "a Kubernetes node name",

@@ -16,6 +16,8 @@ export class RefresherPool {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly random?: () => number,
+    /** A first failure only the user can fix stops the start (see Refresher), unless told to wait. */
+    private readonly stopOnConfigFailure = false,
   ) {}
 
   /** The refresher for this configuration, made (with its source) the first time it is asked for. */
@@ -23,7 +25,8 @@ export class RefresherPool {
     let entry = this.refreshers.get(key);
     if (entry === undefined) {
       const made = source();
-      const refresher = new Refresher({ source: made, clock: this.clock, log: this.log, rotateBeforeSeconds, random: this.random });
+      const { clock, log, random } = this;
+      const refresher = new Refresher({ source: made, clock, log, rotateBeforeSeconds, random, stopOnConfigFailure: this.stopOnConfigFailure && !this.started });
       entry = { name, refresher, source: made };
       this.refreshers.set(key, entry);
       // A role first met after the start (a template's new caller): its first fetch runs in the background.

@@ -82,7 +82,19 @@ export interface RefresherOptions {
   readonly rotateBeforeSeconds?: number;
   readonly backoff?: Backoff;
   readonly random?: () => number;
+  /**
+   * A first fetch that fails for a reason only the user can fix (CONFIGURATION_FAILURES) makes
+   * start() reject, unlogged and not retried, so the start stops with one clear line instead of
+   * retrying the same refusal forever. Transient failures are retried either way.
+   */
+  readonly stopOnConfigFailure?: boolean;
 }
+
+/**
+ * Failures that no retry fixes: no or refused source credentials, a role STS refuses. Expired source
+ * credentials count too: a new set comes from the user (aws sso login), not from waiting.
+ */
+export const CONFIGURATION_FAILURES: ReadonlySet<FailureClass> = new Set(["invalid-config", "access-denied", "expired-token"]);
 
 function validated(credentials: Credentials, now: number): Credentials {
   const fields = [credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken];
@@ -111,6 +123,8 @@ export class Refresher {
   private stopped = false;
   private withdrawal: Timer | undefined;
   private warnedShortSession = false;
+  private starting = false;
+  private startFailure: SourceError | undefined;
   private readonly listeners: Array<(served: ServedCredentials | undefined) => void> = [];
   private readonly attemptListeners: Array<(report: AttemptReport) => void> = [];
   private readonly backoff: Backoff;
@@ -147,9 +161,22 @@ export class Refresher {
     for (const listener of this.attemptListeners) listener(report);
   }
 
-  /** Resolves after the first attempt, successful or not; retries go on in the background. */
-  start(): Promise<void> {
-    return this.refresh();
+  /**
+   * Resolves after the first attempt, successful or not; retries go on in the background. With
+   * stopOnConfigFailure, rejects with the first attempt's SourceError when it is a configuration
+   * failure, and the refresher is stopped.
+   */
+  async start(): Promise<void> {
+    this.starting = true;
+    try {
+      await this.refresh();
+    } finally {
+      this.starting = false;
+    }
+    if (this.startFailure !== undefined) {
+      this.stop();
+      throw this.startFailure;
+    }
   }
 
   /** Rotates now, or joins the rotation already under way. */
@@ -300,6 +327,11 @@ export class Refresher {
     this.failures += 1;
     this.lastFailure = { failureClass: failure.failureClass, message: failure.message };
     this.unhealthySince ??= now;
+    if (this.starting && this.options.stopOnConfigFailure === true && CONFIGURATION_FAILURES.has(failure.failureClass)) {
+      // start() reports it, once; a log line and a retry here would only repeat it.
+      this.startFailure = failure;
+      return;
+    }
     const delay = backoffDelayMs(this.failures, this.backoff, this.random);
     this.schedule(now + delay);
     const fields = {

@@ -196,6 +196,18 @@ const THROTTLING = new Set(["Throttling", "ThrottlingException", "RequestLimitEx
 const SERVER_ERRORS = new Set(["ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError"]);
 const EXPIRED = new Set(["ExpiredToken", "ExpiredTokenException"]);
 const NO_SOURCE_CREDENTIALS = new Set(["CredentialsProviderError", "TokenProviderError", "ProviderError"]);
+/** STS refuses the request itself (a role ARN it cannot parse, a policy, a region not enabled): retrying sends the same. */
+const INVALID_REQUEST = new Set(["ValidationError", "InvalidParameterValue", "MalformedPolicyDocument", "PackedPolicyTooLarge", "RegionDisabledException"]);
+/** STS refuses who is asking: an unknown key, a wrong secret, a web identity token it does not trust. */
+const REFUSED_IDENTITY = new Set([
+  "AccessDenied",
+  "AccessDeniedException",
+  "InvalidClientTokenId",
+  "SignatureDoesNotMatch",
+  "UnrecognizedClientException",
+  "InvalidIdentityToken",
+  "IDPRejectedClaim",
+]);
 const CONNECTION_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -216,9 +228,9 @@ export function classifyStsError(error: unknown): FailureClass {
   const status = Number(e.$metadata?.httpStatusCode ?? 0);
 
   if (THROTTLING.has(name) || status === 429) return "throttling";
-  if (name === "AccessDenied" || name === "AccessDeniedException") return "access-denied";
+  if (REFUSED_IDENTITY.has(name)) return "access-denied";
   if (EXPIRED.has(name)) return "expired-token";
-  if (NO_SOURCE_CREDENTIALS.has(name)) return "invalid-config";
+  if (NO_SOURCE_CREDENTIALS.has(name) || INVALID_REQUEST.has(name)) return "invalid-config";
   // The SDK names a dropped connection a TimeoutError too; its code tells the two apart.
   if (CONNECTION_CODES.has(code)) return "connection";
   if (name === "TimeoutError" || code === "ETIMEDOUT") return "timeout";

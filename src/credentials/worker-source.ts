@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { systemClock, type Clock, type Timer } from "../clock";
 import { SourceError, type CredentialSource, type Credentials, type FailureClass } from "./source";
 import { DEFAULT_STS_CALL_TIMEOUT_MS, WORKER_WATCHDOG_GRACE_MS } from "./deadline";
@@ -38,6 +38,8 @@ export function createWorkerStsSource(options: StsSourceOptions, log: Logger, cl
   let thread: Thread | undefined = startThread();
 
   function startThread(): Thread {
+    // Loaded here, with the first STS source: the mock source never needs it (1.6 MB of idle memory).
+    const { Worker } = require("node:worker_threads") as typeof import("node:worker_threads");
     const worker = new Worker(join(__dirname, "sts-worker.js"), { workerData: options });
     worker.unref();
     const started: Thread = { worker, pending: new Map() };

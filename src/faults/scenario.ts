@@ -1,4 +1,4 @@
-import { parse as parseYaml } from "yaml";
+import { parseYamlLinear } from "../config/file";
 import { readBounded } from "../bounded-read";
 import { EVENT_KINDS, parseEventTrigger } from "../config/events";
 import { parseFaultRule } from "../config/fault-rule";
@@ -68,7 +68,7 @@ export function parseScenario(where: string, data: unknown): ScenarioStep[] {
 export async function readScenario(path: string): Promise<ScenarioStep[]> {
   let data: unknown;
   try {
-    data = parseYaml((await readBounded(path, MAX_SCENARIO_BYTES)).toString("utf8"));
+    data = parseYamlLinear((await readBounded(path, MAX_SCENARIO_BYTES)).toString("utf8"));
   } catch (error) {
     throw new ConfigError(`--scenario: ${(error as Error).message.split("\n")[0]}`);
   }

@@ -155,6 +155,26 @@ export interface GuardOptions extends HostPolicy {
   readonly refusals: Refusals;
 }
 
+/** EC2's metadata addresses, which pods redirected to a node's emulator still send as Host. */
+export const EC2_ADDRESSES: readonly string[] = ["169.254.169.254", "fd00:ec2::254"];
+
+/**
+ * Who may use the metadata port, and which Host it answers to: the listen addresses and their
+ * networks, or what --allow-cidr says; in Kubernetes node mode every caller (the pod watch decides)
+ * and EC2's addresses as Host too.
+ */
+export function metadataPortPolicy(config: {
+  readonly hosts: readonly string[];
+  readonly allowCidrs?: readonly string[];
+  readonly kubernetes?: unknown;
+}): { readonly listenAddresses: readonly string[]; readonly allowCidrs: readonly string[] } {
+  const nodeMode = config.kubernetes !== undefined;
+  return {
+    listenAddresses: nodeMode ? [...config.hosts, ...EC2_ADDRESSES] : config.hosts,
+    allowCidrs: config.allowCidrs ?? (nodeMode ? ["0.0.0.0/0", "::/0"] : defaultAllowedCidrs(config.hosts)),
+  };
+}
+
 /** Every refusal shared by both listeners; undefined lets the request through. */
 export interface RequestGuard {
   (req: IncomingMessage): Reply | undefined;

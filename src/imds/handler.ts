@@ -84,7 +84,7 @@ export function hasBody(req: IncomingMessage): boolean {
 }
 
 /** Keys start with `latest` or the era a dated version answers from (see replies.ts). */
-function pathClassOf(key: string): PathClass {
+export function pathClassOf(key: string): PathClass {
   const second = key.indexOf("/", 1);
   const version = second === -1 ? key.slice(1) : key.slice(1, second);
   if (version !== "latest" && !ERAS.includes(version)) return "other";

@@ -23,11 +23,20 @@ export interface MaintenanceEvent {
   readonly state: "active";
 }
 
+/** An event asked for with a delay, not in effect yet. */
+export interface PendingEvent {
+  readonly request: EventRequest;
+  /** When it takes effect (epoch ms). */
+  readonly at: number;
+}
+
 export interface InstanceEvents {
   readonly spot?: { readonly action: SpotAction; readonly time: number };
   readonly rebalanceNoticeTime?: number;
   readonly scheduledMaintenance: readonly MaintenanceEvent[];
   readonly targetLifecycleState?: LifecycleState;
+  /** Events still to come, soonest first: shown by the admin listener, never in the metadata tree. */
+  readonly pending: readonly PendingEvent[];
 }
 
 /**
@@ -35,14 +44,16 @@ export interface InstanceEvents {
  * is reported to the listeners, so the metadata tree can be rebuilt.
  */
 export class EventBoard {
-  private state: InstanceEvents = { scheduledMaintenance: [] };
-  private readonly pending = new Map<Timer, EventKind>();
+  private state: InstanceEvents = { scheduledMaintenance: [], pending: [] };
+  private readonly pending = new Map<Timer, PendingEvent>();
 
   private readonly listeners: Array<(events: InstanceEvents) => void> = [];
 
   constructor(
     private readonly clock: Clock,
     private readonly eventId: () => string,
+    /** Told when a delayed event takes effect, for the log. */
+    private readonly onFire: (request: EventRequest) => void = () => undefined,
   ) {}
 
   onChange(listener: (events: InstanceEvents) => void): void {
@@ -62,16 +73,18 @@ export class EventBoard {
     }
     const timer = this.clock.schedule(afterMs, () => {
       this.pending.delete(timer);
+      this.onFire(request);
       this.apply(request, this.clock.now());
     });
-    this.pending.set(timer, request.kind);
+    this.pending.set(timer, { request, at });
+    this.update({ ...this.state });
     return at;
   }
 
   /** Ends an event of this kind, in effect or still pending. */
   clear(kind: EventKind): void {
-    for (const [timer, pendingKind] of this.pending) {
-      if (pendingKind === kind) {
+    for (const [timer, pending] of this.pending) {
+      if (pending.request.kind === kind) {
         timer.cancel();
         this.pending.delete(timer);
       }
@@ -82,6 +95,7 @@ export class EventBoard {
       rebalanceNoticeTime: kind === "rebalance-recommendation" ? undefined : rebalanceNoticeTime,
       targetLifecycleState: kind === "target-lifecycle-state" ? undefined : targetLifecycleState,
       scheduledMaintenance: kind === "maintenance" ? [] : scheduledMaintenance,
+      pending: [],
     });
   }
 
@@ -119,7 +133,7 @@ export class EventBoard {
   }
 
   private update(next: InstanceEvents): void {
-    this.state = next;
+    this.state = { ...next, pending: [...this.pending.values()].sort((a, b) => a.at - b.at) };
     for (const listener of this.listeners) listener(next);
   }
 }

@@ -18,6 +18,7 @@ function prefixed(log: Logger, prefix: string): Logger {
     info: (event, fields) => log.info(prefix + event, fields),
     warn: (event, fields) => log.warn(prefix + event, fields),
     error: (event, fields) => log.error(prefix + event, fields),
+    debugEnabled: log.debugEnabled,
   };
 }
 

@@ -37,10 +37,11 @@ export interface Role {
   readonly instanceProfileId: string;
 }
 
+/** Unavailable while the signing key does not exist yet (see lazy-signer.ts). */
 export interface IdentitySignatures {
-  readonly signature: string;
-  readonly pkcs7: string;
-  readonly rsa2048: string;
+  readonly signature: string | Unavailable;
+  readonly pkcs7: string | Unavailable;
+  readonly rsa2048: string | Unavailable;
 }
 
 export interface TreeInputs {

@@ -4,11 +4,14 @@ import { describe, test } from "node:test";
 import supertest from "supertest";
 import { createAdminApp } from "../../src/admin/app";
 import { testEmulator } from "../support/emulator";
+import { FakeClock } from "../support/fake-clock";
+import { logInto } from "../support/log";
 
 const TOKEN = "X-aws-ec2-metadata-token";
 
-async function setup(cli: Record<string, unknown> = {}) {
-  const t = await testEmulator({ "http-tokens": "required", ...cli });
+async function setup(cli: Record<string, unknown> = {}, lines: Array<Record<string, unknown>> = []) {
+  const clock = new FakeClock();
+  const t = await testEmulator({ "http-tokens": "required", ...cli }, { log: logInto(lines, clock) }, clock);
   const admin = supertest(createAdminApp(t.emulator));
   const token = await t.token();
   const get = (path: string) => t.http.get(path).set(TOKEN, token);
@@ -63,6 +66,46 @@ describe("events through the admin listener, read back through the metadata port
     assert.equal(events.targetLifecycleState, "Warmed:Running");
   });
 
+  test("a JSON body is read whatever its Content-Type: a delay is never dropped for a default", async () => {
+    const { t, admin } = await setup();
+    for (const type of [undefined, "text/plain", "application/x-www-form-urlencoded", "application/json"]) {
+      const request = admin.post("/admin/events/spot-interruption");
+      const response = await (type === undefined ? request : request.set("Content-Type", type)).send('{"action":"stop","after":"30s"}');
+      assert.equal(response.status, 202, String(type));
+      assert.equal(response.body.at, new Date(t.clock.now() + 30_000).toISOString(), String(type));
+      assert.equal(t.emulator.events().spot, undefined, `${type}: not in effect before its delay`);
+      await admin.delete("/admin/events/spot-interruption");
+    }
+  });
+
+  test("GET /admin/events lists pending events, every time in ISO 8601; a delayed event logs when it fires", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const { t, admin } = await setup({}, lines);
+    const start = t.clock.now();
+    await admin.post("/admin/events/spot-interruption").send({ action: "stop", after: "30s" });
+    await admin.post("/admin/events/maintenance").send({ code: "instance-stop", notBefore: "2030-01-21T09:00:43Z", after: "1m" });
+    await admin.post("/admin/events/rebalance-recommendation");
+    const before = (await admin.get("/admin/events")).body;
+    assert.equal(before.rebalanceNoticeTime, new Date(start).toISOString());
+    assert.deepEqual(before.pending, [
+      { kind: "spot-interruption", action: "stop", at: new Date(start + 30_000).toISOString() },
+      { kind: "maintenance", code: "instance-stop", notBefore: "2030-01-21T09:00:43.000Z", at: new Date(start + 60_000).toISOString() },
+    ]);
+    assert.equal(lines.filter((line) => line.event === "event-fired").length, 0);
+
+    await t.clock.advance(30_000);
+    const after = (await admin.get("/admin/events")).body;
+    assert.deepEqual(after.spot, { action: "stop", time: new Date(start + 30_000 + 120_000).toISOString() });
+    assert.deepEqual(after.pending.map((event: { kind: string }) => event.kind), ["maintenance"]);
+    assert.deepEqual(lines.filter((line) => line.event === "event-fired").map((line) => line.kind), ["spot-interruption"]);
+
+    await t.clock.advance(30_000);
+    const [maintenance] = (await admin.get("/admin/events")).body.scheduledMaintenance;
+    assert.equal(maintenance.notBefore, "2030-01-21T09:00:43.000Z");
+    assert.equal(maintenance.notAfter, "2030-01-21T11:00:43.000Z");
+    assert.deepEqual((await admin.get("/admin/events")).body.pending, []);
+  });
+
   test("the same validation and clear errors as the CLI", async () => {
     const { admin } = await setup();
     const cases: Array<[string, unknown, RegExp]> = [
@@ -93,6 +136,15 @@ describe("runtime changes", () => {
     assert.equal((await get("/latest/meta-data/tags/instance/Env")).status, 404);
     assert.equal((await admin.delete("/admin/tags/Env")).status, 404);
     assert.equal((await admin.put("/admin/tags/..").send("x")).status, 400);
+  });
+
+  test("setting a tag while tags are not served is a 409 naming the option, not a silent 204", async () => {
+    const { t, admin, get } = await setup();
+    const refused = await admin.put("/admin/tags/Env").type("text/plain").send("staging");
+    assert.equal(refused.status, 409);
+    assert.match(refused.body.error, /^tags are not served: start with --instance-metadata-tags enabled/);
+    assert.equal((await get("/latest/meta-data/tags/instance/Env")).status, 404);
+    assert.throws(() => t.emulator.setTag("Env", "staging"), /--instance-metadata-tags enabled/);
   });
 
   test("replace and remove user data", async () => {

@@ -30,7 +30,7 @@ async function cacheOnFakeClock() {
     role: { name: ROLE, instanceProfileArn: `arn:aws:iam::${instance.accountId}:instance-profile/${ROLE}`, instanceProfileId: "AIPAEXAMPLE" },
     identityCredentials: identity.current(),
     publicKey: "ssh-rsa AAAA test",
-    events: { scheduledMaintenance: [] },
+    events: { scheduledMaintenance: [], pending: [] },
     overrides: {},
     sign: (document) => {
       signatures += 1;
@@ -94,7 +94,7 @@ test("the expanded description is bounded: metadata paths, their bytes, and EC2'
   const tags = Object.fromEntries(Array.from({ length: MAX_TAGS + 1 }, (_, i) => [`t${i}`, "v"]));
   fails({ tags }, /^big\.yaml: tags: expected at most 50 tags, as EC2 allows, got "51 tags"$/);
 
-  const t = await testEmulator();
+  const t = await testEmulator({ "instance-metadata-tags": "enabled" });
   for (let i = 0; i < MAX_TAGS; i++) t.emulator.setTag(`t${i}`, "v");
   assert.throws(() => t.emulator.setTag("one-more", "v"), /at most 50 tags/);
   t.emulator.setTag("t0", "replaced");

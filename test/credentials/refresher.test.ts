@@ -205,3 +205,53 @@ test("while a fetch is under way health shows no next attempt in the past; a tim
   assert.match(after.reason!, /^timeout: AssumeRole .*no complete answer within 10000 ms; serving the last good credentials/);
   assert.equal(after.nextAttemptAt, clock.now() + 1000);
 });
+
+test("a first fetch that fails for a configuration reason stops the start: one rejection, no log line, no retry", async () => {
+  for (const failureClass of ["invalid-config", "access-denied", "expired-token"] as const) {
+    const clock = new FakeClock();
+    const scripted = scriptedSource(clock);
+    const { lines, log } = collectingLog();
+    scripted.fail(new SourceError(failureClass, "AssumeRole arn:aws:iam::123456789012:role/r: refused"));
+    const refresher = new Refresher({ source: scripted.source, clock, log, stopOnConfigFailure: true });
+    await assert.rejects(refresher.start(), (error: unknown) => error instanceof SourceError && error.failureClass === failureClass);
+    assert.deepEqual(lines, [], failureClass);
+    await clock.advance(10 * MINUTE);
+    await settle();
+    assert.equal(scripted.calls(), 1, `${failureClass}: never retried`);
+  }
+});
+
+test("a transient first failure is retried even with stopOnConfigFailure; a configuration failure after the start is too", async () => {
+  const clock = new FakeClock();
+  const scripted = scriptedSource(clock);
+  const { lines, log } = collectingLog();
+  scripted.fail(new SourceError("throttling", "Rate exceeded"));
+  const refresher = new Refresher({ source: scripted.source, clock, log, stopOnConfigFailure: true, random: () => 1 });
+  await refresher.start();
+  assert.equal(lines.filter((line) => line.event === "credentials-unavailable").length, 1);
+  scripted.fail(new SourceError("access-denied", "not authorized"));
+  await clock.advance(1000);
+  await refresher.whenIdle();
+  assert.equal(scripted.calls(), 2);
+  assert.equal(lines.at(-1)?.failureClass, "access-denied");
+  scripted.fail(undefined);
+  await clock.advance(2000);
+  await refresher.whenIdle();
+  assert.equal(refresher.health().status, "healthy");
+  refresher.stop();
+});
+
+test("without stopOnConfigFailure (--wait-for-credentials) a configuration failure is logged and retried", async () => {
+  const clock = new FakeClock();
+  const scripted = scriptedSource(clock);
+  const { lines, log } = collectingLog();
+  scripted.fail(new SourceError("invalid-config", "no source credentials found"));
+  const refresher = new Refresher({ source: scripted.source, clock, log, random: () => 1 });
+  await refresher.start();
+  assert.equal(lines[0]?.event, "credentials-unavailable");
+  assert.equal(lines[0]?.failureClass, "invalid-config");
+  await clock.advance(1000);
+  await refresher.whenIdle();
+  assert.equal(scripted.calls(), 2);
+  refresher.stop();
+});

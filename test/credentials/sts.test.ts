@@ -124,7 +124,8 @@ describe("AssumeRole against the fake STS", () => {
     ["a 200 that is not XML", raw(200, "not xml at all"), "malformed-response"],
     ["a 200 missing SessionToken", success({ omit: ["SessionToken"] }), "malformed-response"],
     ["a 200 missing Expiration", success({ omit: ["Expiration"] }), "malformed-response"],
-    ["an unmodelled error code", stsError("RegionDisabledException", 403), "unknown"],
+    ["a role ARN STS refuses (ValidationError 400)", stsError("ValidationError", 400, "1 validation error detected: Value at 'roleArn' failed to satisfy constraint"), "invalid-config"],
+    ["an unmodelled error code", stsError("SomethingNew", 403), "unknown"],
   ];
   for (const [label, response, failureClass] of failures) {
     test(`${label} -> ${failureClass}`, async () => {
@@ -357,7 +358,12 @@ describe("classifyStsError", () => {
     ["ExpiredTokenException", serviceError("ExpiredTokenException", 400), "expired-token"],
     ["CredentialsProviderError", named("CredentialsProviderError"), "invalid-config"],
     ["a SourceError keeps its class", new SourceError("throttling", "x"), "throttling"],
-    ["an unmodelled service error", serviceError("InvalidIdentityToken", 400), "unknown"],
+    ["a role ARN STS cannot parse (ValidationError)", serviceError("ValidationError", 400), "invalid-config"],
+    ["RegionDisabledException", serviceError("RegionDisabledException", 403), "invalid-config"],
+    ["an unknown source key (InvalidClientTokenId)", serviceError("InvalidClientTokenId", 403), "access-denied"],
+    ["a wrong secret (SignatureDoesNotMatch)", serviceError("SignatureDoesNotMatch", 403), "access-denied"],
+    ["an untrusted web identity token", serviceError("InvalidIdentityToken", 400), "access-denied"],
+    ["an unmodelled service error", serviceError("SomethingUnmodelled", 400), "unknown"],
     ["a plain Error", new Error("boom"), "unknown"],
     ["a string", "boom", "unknown"],
     ["undefined", undefined, "unknown"],

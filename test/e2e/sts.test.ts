@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { createStsSource } from "../../src/credentials/sts";
-import { cleanClientEnv, run, startDaemon, type DaemonProcess } from "../support/daemon";
+import { CLI, cleanClientEnv, run, startDaemon, type DaemonProcess } from "../support/daemon";
 import { requireMoto, startMoto, type Moto } from "../support/moto";
 import { tempDir } from "../support/tmp";
 
@@ -156,7 +156,39 @@ describe("the STS source against moto_server as a real STS", () => {
 });
 
 describe("the daemon never asks an instance metadata service for its own source credentials", () => {
-  test("no source credentials: nothing is served, health says STS has not answered, the IMDS trap sees nothing", async () => {
+  test("no source credentials: the start stops with exit code 2 and one line, the IMDS trap sees nothing", async () => {
+    const trapped: string[] = [];
+    const trap = createServer((req, res) => {
+      trapped.push(`${req.method} ${req.url}`);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => trap.listen(0, "127.0.0.1", resolve));
+    const home = tempDir("imds-nohome-");
+    try {
+      const result = await run(
+        process.execPath,
+        [CLI, "--port", "0", "--role-arn", `arn:aws:iam::${ACCOUNT}:role/lonely`, "--sts-endpoint", "http://127.0.0.1:9"],
+        {
+          PATH: process.env.PATH,
+          HOME: home,
+          AWS_CONFIG_FILE: join(home, "none"),
+          AWS_SHARED_CREDENTIALS_FILE: join(home, "none"),
+          AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${(trap.address() as AddressInfo).port}`,
+          AWS_DEFAULTS_MODE: "auto",
+        },
+      );
+      assert.equal(result.code, 2, result.stderr);
+      const lines = result.stderr.trim().split("\n");
+      const last = lines.at(-1)!;
+      assert.match(last, /^imds-emulator: the first STS call failed \(invalid-config\): AssumeRole .*no source credentials found.*--wait-for-credentials/);
+      assert.equal(lines.filter((line) => /credentials-unavailable|no source credentials/.test(line)).length, 1, "said once, not once a retry");
+      assert.deepEqual(trapped, []);
+    } finally {
+      trap.close();
+    }
+  });
+
+  test("--wait-for-credentials: nothing is served, health says STS has not answered, the IMDS trap sees nothing", async () => {
     const trapped: string[] = [];
     const trap = createServer((req, res) => {
       trapped.push(`${req.method} ${req.url}`);
@@ -166,7 +198,7 @@ describe("the daemon never asks an instance metadata service for its own source 
     const trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
     const home = tempDir("imds-nohome-");
     const daemon = await startDaemon(
-      ["--role-arn", `arn:aws:iam::${ACCOUNT}:role/lonely`, "--sts-endpoint", "http://127.0.0.1:9", "--admin-port", "0"],
+      ["--role-arn", `arn:aws:iam::${ACCOUNT}:role/lonely`, "--sts-endpoint", "http://127.0.0.1:9", "--admin-port", "0", "--wait-for-credentials"],
       {
         HOME: home,
         AWS_CONFIG_FILE: join(home, "none"),

@@ -46,7 +46,7 @@ describe("several instances behind one emulator", () => {
         instances: [
           { name: "app", callers: ["127.0.0.2"], "role-name": "app-role" },
           { name: "app-twin", callers: ["127.0.0.5"], "role-name": "app-role" },
-          { name: "batch", callers: ["127.0.0.3"], "role-name": "batch-role", "instance-type": "c5.xlarge" },
+          { name: "batch", callers: ["127.0.0.3"], "role-name": "batch-role", "instance-type": "c5.xlarge", "instance-metadata-tags": "enabled" },
           { name: "web", callers: ["web"], "role-name": "web-role" },
           { name: "worker", callers: ["worker"], "role-name": "worker-role" },
           { name: "jobs", callers: ["127.0.1.0/24"], "one-per-caller": true, "role-name": "job-role" },

@@ -2,10 +2,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OPTIONS, envName } from "../../src/config/schema";
 
-export const README = join(__dirname, "..", "..", "..", "README.md");
+/** The page that holds the table; the README links to it. */
+export const OPTIONS_PAGE = join(__dirname, "..", "..", "..", "docs", "options.md");
 const HEADER = "| Option | Environment variable | Default | Meaning |";
 
-/** The README's options table, made from the one list of options so the two cannot drift apart. */
+/** The options table of docs/options.md, made from the one list of options so the two cannot drift apart. */
 export function optionsTable(): string {
   const rows = [HEADER, "| --- | --- | --- | --- |"];
   for (const option of OPTIONS) {
@@ -16,11 +17,11 @@ export function optionsTable(): string {
   return rows.join("\n");
 }
 
-/** The README's text with its options table replaced by a fresh one. */
-export function withFreshTable(readme: string): string {
-  const start = readme.indexOf(HEADER);
-  const end = readme.indexOf("\n\n", start);
-  return readme.slice(0, start) + optionsTable() + readme.slice(end);
+/** The page's text with its options table replaced by a fresh one. */
+export function withFreshTable(page: string): string {
+  const start = page.indexOf(HEADER);
+  const end = page.indexOf("\n\n", start);
+  return page.slice(0, start) + optionsTable() + page.slice(end);
 }
 
-if (require.main === module) writeFileSync(README, withFreshTable(readFileSync(README, "utf8")));
+if (require.main === module) writeFileSync(OPTIONS_PAGE, withFreshTable(readFileSync(OPTIONS_PAGE, "utf8")));

@@ -1,0 +1,21 @@
+import type { InstanceEvents } from "../instance/events";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * GET /admin/events: what is in effect and what is still to come, every time as an ISO 8601 date,
+ * as POST /admin/events/<event> answers (the metadata tree shows them in EC2's own formats).
+ */
+export function eventsDocument(events: InstanceEvents) {
+  return {
+    spot: events.spot === undefined ? undefined : { action: events.spot.action, time: iso(events.spot.time) },
+    rebalanceNoticeTime: events.rebalanceNoticeTime === undefined ? undefined : iso(events.rebalanceNoticeTime),
+    scheduledMaintenance: events.scheduledMaintenance.map((event) => ({ ...event, notBefore: iso(event.notBefore), notAfter: iso(event.notAfter) })),
+    targetLifecycleState: events.targetLifecycleState,
+    pending: events.pending.map(({ request, at }) => ({
+      ...request,
+      ...("notBefore" in request && request.notBefore !== undefined ? { notBefore: iso(request.notBefore) } : {}),
+      at: iso(at),
+    })),
+  };
+}

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { test } from "node:test";
+import { LazySigner } from "../../src/instance/lazy-signer";
+import { generateSigningKeys } from "../../src/instance/signing";
+import { Unavailable } from "../../src/instance/tree";
+import { run } from "../support/daemon";
+
+const INDEX = join(__dirname, "..", "..", "src", "index.js");
+
+/**
+ * In a fresh process (the module cache is the process's): start an emulator, read what an SDK reads,
+ * and report which heavy modules were loaded and how many signing keys were made; then read a signature.
+ */
+const PROBE = `
+const crypto = require("node:crypto");
+let keys = 0;
+for (const name of ["generateKeyPair", "generateKeyPairSync"]) {
+  const original = crypto[name];
+  crypto[name] = (...args) => { keys += 1; return original(...args); };
+  // Node marks generateKeyPair for promisify to resolve to both keys; the wrapper keeps the mark.
+  for (const symbol of Object.getOwnPropertySymbols(original)) crypto[name][symbol] = original[symbol];
+}
+const loaded = () => ["prom-client", "express", "yaml", "yargs", "@aws-sdk"].filter((name) =>
+  Object.keys(require.cache).some((path) => path.includes("/node_modules/" + name + "/")));
+(async () => {
+  const imds = await require(${JSON.stringify(INDEX)}).startEmulator({ httpTokens: "required" });
+  const token = await (await fetch(imds.url + "/latest/api/token", { method: "PUT", headers: { "X-aws-ec2-metadata-token-ttl-seconds": "60" } })).text();
+  const get = async (path) => { const r = await fetch(imds.url + path, { headers: { "X-aws-ec2-metadata-token": token } }); return [r.status, await r.text()]; };
+  const credentials = await get("/latest/meta-data/iam/security-credentials/imds-emulator");
+  const document = await get("/latest/dynamic/instance-identity/document");
+  const listing = await get("/latest/dynamic/instance-identity/");
+  const atStart = { loaded: loaded(), keys, statuses: [credentials[0], document[0]], listing: listing[1] };
+  const signature = await get("/latest/dynamic/instance-identity/signature");
+  const metrics = (await imds.metrics()).text;
+  console.log(JSON.stringify({ atStart, signature, keysAfter: keys, loadedAfter: loaded(), metrics: metrics.includes("imds_emulator_requests_total"),
+    certificate: imds.identityCertificate().startsWith("-----BEGIN CERTIFICATE-----"), document: document[1] }));
+  await imds.stop();
+})();
+`;
+
+test("a start loads neither prom-client, express, yaml, yargs nor the AWS SDK, and makes no signing key until a signature is read", async () => {
+  const result = await run(process.execPath, ["-e", PROBE], { PATH: process.env.PATH });
+  assert.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.deepEqual(report.atStart.loaded, []);
+  assert.equal(report.atStart.keys, 0);
+  assert.deepEqual(report.atStart.statuses, [200, 200]);
+  assert.equal(report.atStart.listing, "document\npkcs7\nrsa2048\nsignature", "the listing names the signatures before they exist");
+
+  const [status, signature] = report.signature;
+  assert.equal(status, 200, "the first signature read waits for the key and gets a signature, never a placeholder");
+  assert.match(signature, /^[A-Za-z0-9+/=\n]+$/);
+  assert.equal(report.keysAfter, 1);
+  assert.ok(report.metrics, "reading the metrics loads prom-client then");
+  assert.deepEqual(report.loadedAfter, ["prom-client"]);
+  assert.ok(report.certificate);
+});
+
+test("the lazy signer makes one key however many ask at once, and runs its listeners before answering", async () => {
+  let made = 0;
+  const events: string[] = [];
+  const signer = new LazySigner({
+    commonName: "test",
+    now: () => Date.parse("2026-11-24T12:00:00Z"),
+    generateKeys: () => {
+      made += 1;
+      return generateSigningKeys();
+    },
+  });
+  assert.equal(signer.current(), undefined);
+  assert.ok(signer.signatures("{}").signature instanceof Unavailable);
+  signer.onReady(() => events.push("listener"));
+  const first = signer.ready().then((made) => {
+    events.push("ready");
+    return made;
+  });
+  const [a, b] = await Promise.all([first, signer.ready()]);
+  assert.equal(a, b);
+  assert.equal(made, 1);
+  assert.deepEqual(events, ["listener", "ready"]);
+  assert.equal(typeof signer.signatures("{}").signature, "string");
+  assert.equal(signer.now(), a);
+});
+
+test("the synchronous path makes the key at once when nothing asked before", () => {
+  const signer = new LazySigner({ commonName: "test", now: () => 0, generateKeys: () => assert.fail("not the async path") });
+  let ready = 0;
+  signer.onReady(() => (ready += 1));
+  const made = signer.now();
+  assert.match(made.certificatePem, /^-----BEGIN CERTIFICATE-----/);
+  assert.equal(signer.current(), made);
+  assert.equal(ready, 1);
+});
