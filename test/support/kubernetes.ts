@@ -181,13 +181,18 @@ export function asContainer(subject: Container): string[] {
   ];
 }
 
-/** A copy of node with the file capability the image's node has (Dockerfile: setcap cap_net_bind_service=+ep). */
-export function imageLikeNode(dir: string): string {
+/**
+ * A copy of node as the image has it; `withFileCapability` gives it the capability an older image
+ * set on it (setcap cap_net_bind_service=+ep), which the kernel refuses to exec under `drop: [ALL]`.
+ */
+export function imageLikeNode(dir: string, withFileCapability = false): string {
   const binary = join(dir, "node");
   copyFileSync(process.execPath, binary);
   chmodSync(binary, 0o755);
-  const setcap = spawnSync("setcap", ["cap_net_bind_service=+ep", binary], { encoding: "utf8" });
-  assert.equal(setcap.status, 0, `setcap (libcap2-bin): ${setcap.stderr}${setcap.error ?? ""}`);
+  if (withFileCapability) {
+    const setcap = spawnSync("setcap", ["cap_net_bind_service=+ep", binary], { encoding: "utf8" });
+    assert.equal(setcap.status, 0, `setcap (libcap2-bin): ${setcap.stderr}${setcap.error ?? ""}`);
+  }
   return binary;
 }
 
