@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
 import { describe, test } from "node:test";
 import { cleanClientEnv, run, startDaemon, type DaemonProcess } from "../support/daemon";
 
@@ -27,6 +28,41 @@ try:
 except Exception as e:
     print(json.dumps({"ok": False, "error": str(e), "ms": round((time.monotonic() - started) * 1000)}))
 `;
+
+/** One JS v3 provider chain (memoized, as an SDK client holds it), asked twice: before and after the test's "next" line. */
+const JS_V3_TWICE = `
+const { fromNodeProviderChain } = require("@aws-sdk/credential-providers");
+const provider = fromNodeProviderChain();
+const report = (c) => console.log(JSON.stringify({ accessKeyId: c.accessKeyId, expiration: c.expiration.toISOString() }));
+provider().then(report).then(() => process.stdin.once("data", () => provider().then(report).then(() => process.exit(0))));
+`;
+
+/** One boto3 session's credentials, asked twice the same way. */
+const BOTO3_TWICE = `
+import json, sys, boto3
+credentials = boto3.session.Session().get_credentials()
+print(json.dumps({"accessKeyId": credentials.get_frozen_credentials().access_key}), flush=True)
+sys.stdin.readline()
+print(json.dumps({"accessKeyId": credentials.get_frozen_credentials().access_key}), flush=True)
+`;
+
+/** Runs a two-call client: its first answer, then (after `between`) its second. */
+async function twice(command: string[], url: string, between: () => Promise<void>): Promise<Array<{ accessKeyId: string; expiration?: string }>> {
+  const env = await cleanClientEnv(url);
+  const child = spawn(command[0]!, command.slice(1), { env, cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const deadline = Date.now() + 20_000;
+  while (!out.includes("\n") && Date.now() < deadline && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 20));
+  await between();
+  child.stdin!.write("next\n");
+  const code = await exited;
+  assert.equal(code, 0, err);
+  return out.trim().split("\n").map((line) => JSON.parse(line));
+}
 
 interface Report {
   readonly ok: boolean;
@@ -83,6 +119,32 @@ describe("real clients through the faults", () => {
       // Generous bounds: each waits out its 1 s token timeout, and none waits for ever.
       for (const report of [js, boto, jsV1]) assert.ok(report.ms >= 900 && report.ms < 10_000, JSON.stringify(report));
       console.log(JSON.stringify({ hopLimit: { jsV3V1Disabled: js, boto3: boto, jsV3: jsV1 } }));
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  test("already-expired credentials: JS v3 and boto3 keep the set, extended, on their next call; a new client gets the fresh set", async () => {
+    const daemon = await daemonWith([]);
+    try {
+      const expire = () => fetch(`${daemon.admin}/admin/credentials/expire`, { method: "POST", body: "{}" });
+      const rotate = async () => {
+        await fetch(`${daemon.admin}/admin/credentials/rotate`, { method: "POST" });
+      };
+      assert.equal((await expire()).status, 200);
+      const [jsFirst, jsNext] = await twice([process.execPath, "-e", JS_V3_TWICE], daemon.url, rotate);
+      // JS v3's static stability: an expired instance-profile set is extended minutes into the future, not refused.
+      assert.ok(Date.parse(jsFirst!.expiration!) > Date.now(), JSON.stringify(jsFirst));
+      assert.equal(jsNext!.accessKeyId, jsFirst!.accessKeyId, "the next call keeps the extended set");
+      const fresh = await client("js-v3", daemon.url);
+      assert.notEqual(fresh.accessKeyId, jsFirst!.accessKeyId, "a new client reads the rotated set");
+
+      assert.equal((await expire()).status, 200);
+      const [botoFirst, botoNext] = await twice(["python3", "-c", BOTO3_TWICE], daemon.url, rotate);
+      assert.equal(botoNext!.accessKeyId, botoFirst!.accessKeyId, "botocore extends it by 12 to 20 minutes and keeps it");
+      const freshBoto = await client("boto3", daemon.url);
+      assert.notEqual(freshBoto.accessKeyId, botoFirst!.accessKeyId);
+      console.log(JSON.stringify({ expired: { jsFirst, jsNext, botoFirst, botoNext } }));
     } finally {
       await daemon.stop();
     }
