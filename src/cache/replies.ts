@@ -1,3 +1,4 @@
+import { STATUS_CODES } from "node:http";
 import { ListedAs, Unavailable, Unlisted, type MetadataDir, type MetadataNode } from "../instance/tree";
 import { API_VERSIONS, eraOf, treesByEra } from "../instance/versions";
 
@@ -20,29 +21,36 @@ export function json(status: number, value: unknown): Reply {
 }
 
 /**
- * EC2's 404 page, as two captures from EC2 show it (Netflix/ndbench#47, coreos/bugs#1184). Readers
- * that log a failed read's body (ignition, ec2-metadata scripts) show this page.
+ * EC2's error page for a status: a small XHTML page, as two captures of its 404 from EC2 show it
+ * (Netflix/ndbench#47, coreos/bugs#1184), with the status and reason in the title and heading, as
+ * EC2's 401 and 403 pages have them. Readers that log a failed read's body (ignition, ec2-metadata
+ * scripts) show this page.
  */
-export const NOT_FOUND: Reply = {
-  status: 404,
-  contentType: "text/html",
-  body: Buffer.from(
-    [
-      '<?xml version="1.0" encoding="iso-8859-1"?>',
-      '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"',
-      '         "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
-      '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">',
-      " <head>",
-      "  <title>404 - Not Found</title>",
-      " </head>",
-      " <body>",
-      "  <h1>404 - Not Found</h1>",
-      " </body>",
-      "</html>",
-      "",
-    ].join("\n"),
-  ),
-};
+export function errorReply(status: number): Reply {
+  const title = `${status} - ${STATUS_CODES[status] ?? "Error"}`;
+  return {
+    status,
+    contentType: "text/html",
+    body: Buffer.from(
+      [
+        '<?xml version="1.0" encoding="iso-8859-1"?>',
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"',
+        '         "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
+        '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">',
+        " <head>",
+        `  <title>${title}</title>`,
+        " </head>",
+        " <body>",
+        `  <h1>${title}</h1>`,
+        " </body>",
+        "</html>",
+        "",
+      ].join("\n"),
+    ),
+  };
+}
+
+export const NOT_FOUND: Reply = errorReply(404);
 
 export function leafReply(node: string | Buffer | Unavailable): Reply {
   if (node instanceof Unavailable) return textReply(503, `503 - Service Unavailable: ${node.reason}`);

@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Reply } from "../cache/replies";
+import { errorReply, type Reply } from "../cache/replies";
 import type { Clock } from "../clock";
 import type { FaultAction } from "../config/fault-rule";
 import type { FaultBoard } from "./board";
 import type { InstanceEdge } from "./edge";
-import { errorReply } from "./error-reply";
 
 /** What a request gets instead of its answer: a rule's action, the hop limit's silence, or throttling. */
 export type Misbehaviour = FaultAction | { readonly kind: "unanswered" } | { readonly kind: "throttled" };

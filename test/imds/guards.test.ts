@@ -8,6 +8,7 @@ import { resolveConfig, ConfigError } from "../../src/config/config";
 import { startEmulator, type RunningEmulator } from "../../src/index";
 import { testEmulator } from "../support/emulator";
 import { logInto } from "../support/log";
+import { exchange } from "../support/exchange";
 
 const TOKEN = "X-aws-ec2-metadata-token";
 const CREDENTIALS = "/latest/meta-data/iam/security-credentials/imds-emulator";
@@ -110,19 +111,6 @@ describe("tokens that cannot be forged", () => {
     assert.equal((await t.http.get(CREDENTIALS).set(TOKEN, token)).status, 401);
   });
 });
-
-/** A raw HTTP exchange, for what supertest cannot send. */
-function exchange(port: number, request: string | Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    let response = "";
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk: string) => (response += chunk));
-    socket.on("error", reject);
-    socket.on("close", () => resolve(response));
-    socket.end(request);
-  });
-}
 
 describe("resource limits on the real listener", () => {
   let imds: RunningEmulator;

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import supertest from "supertest";
 import { createAdminApp } from "../../src/admin/app";
@@ -7,6 +6,7 @@ import { resolveConfig } from "../../src/config/config";
 import type { CredentialSource } from "../../src/credentials/source";
 import { ConfigError } from "../../src/validation";
 import { testEmulator, type TestEmulator } from "../support/emulator";
+import { exchange } from "../support/exchange";
 
 // What readers beyond the SDKs rely on (IMDS-SPEC "What readers beyond the SDKs rely on"; issue 12):
 // cloud-init, node-termination-handler, EC2 Instance Connect and the SSM agent.
@@ -131,19 +131,6 @@ describe("4. tokens are issued only at exactly /latest/api/token", () => {
     assert.equal((await t.http.put("//latest/api/token?x=1").set(TTL, "60")).status, 200);
   });
 });
-
-/** A raw HTTP exchange: supertest cannot send every method with a body. */
-function exchange(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    let response = "";
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk: string) => (response += chunk));
-    socket.on("error", reject);
-    socket.on("close", () => resolve(response));
-    socket.end(request);
-  });
-}
 
 describe("5. the method is checked before the body", () => {
   test("any method but GET and HEAD on a metadata path is 405, with or without a body; a body closes the connection", async () => {
