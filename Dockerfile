@@ -18,6 +18,11 @@ WORKDIR /app
 # 20.10 and later set net.ipv4.ip_unprivileged_port_start=0 in a container's network namespace, so
 # any user binds port 80, also under --cap-drop ALL (where a capability on node would stop it from
 # starting at all). A runtime without that default: --sysctl net.ipv4.ip_unprivileged_port_start=0.
+# iptables, for Kubernetes node mode's redirect of the pods' metadata packets (docs/kubernetes.md);
+# nothing else runs it. Debian's default is its nftables backend, as on current Kubernetes nodes.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends iptables \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
