@@ -8,17 +8,20 @@ import { ConfigError } from "./validation";
  * reads the command line of a start).
  */
 
-/** --help shows the options in these sections, in this order (the schema's `group` of each option). */
-const HELP_GROUPS: ReadonlyArray<[Group, string]> = [
-  ["general", "Configuration:"],
-  ["listening", "Listening:"],
-  ["credentials", "Credentials:"],
-  ["instance", "Instance:"],
-  ["events", "Events:"],
-  ["security", "Security:"],
-  ["admin", "Admin listener:"],
-  ["logging", "Logging:"],
-];
+/** --help's section of each group of the schema, in this order; every group has one (the type checks it). */
+const SECTIONS: Readonly<Record<Group, string>> = {
+  general: "Configuration:",
+  listening: "Listening:",
+  credentials: "Credentials:",
+  instance: "Instance:",
+  events: "Events:",
+  security: "Security:",
+  faults: "Faults (testing clients; docs/faults.md):",
+  kubernetes: "Kubernetes node mode (docs/kubernetes.md):",
+  admin: "Admin listener:",
+  logging: "Logging:",
+};
+const HELP_GROUPS = Object.entries(SECTIONS) as ReadonlyArray<[Group, string]>;
 
 const EXAMPLES: ReadonlyArray<[string, string]> = [
   ["$0", "mock credentials on http://127.0.0.1:1338, no AWS account needed"],
