@@ -246,6 +246,7 @@ function readEntry(
   if (!isMapping(entry)) throw expected(at, "a mapping with name, callers and instance options", entry);
   const name = entry.name;
   if (typeof name !== "string" || !INSTANCE_NAME.test(name)) throw expected(`${at}.name`, "a name of lower-case letters, digits and -", name);
+  if (name === "default") throw new ConfigError(`${at}.name: default is the top-level instance's name; choose another`);
   const entryWhere = named(name);
   if (entry.callers === undefined) throw new ConfigError(`${entryWhere}: callers is required (addresses, networks or DNS names)`);
   const onePerCaller = entry["one-per-caller"] ?? false;

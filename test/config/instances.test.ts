@@ -69,6 +69,7 @@ test("instances: bad entries are refused with one line naming the entry", () => 
   );
   fails({ instances: [{ name: "a", callers: ["web"] }, { name: "b", callers: ["WEB"] }] }, /WEB is a caller of i\.yaml: instances\[a\] too/);
   fails({ instanses: [] }, /unknown key "instanses"; did you mean "instances"\?/);
+  fails({ instances: [{ name: "default", callers: ["web"] }] }, /instances\[0\]\.name: default is the top-level instance's name/);
 });
 
 test("unknown-callers: deny by default, default on request, and a warning without instances", () => {
