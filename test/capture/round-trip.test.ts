@@ -38,3 +38,21 @@ test("an emulator started from its own capture answers the same walk byte for by
   assert.equal(walkedB.roleName, walkedA.roleName);
   assert.equal(second.instance.accountId, first.instance.accountId, "the account comes from the captured document");
 });
+
+test("instances: entries replay a capture each, to their own callers", async (t) => {
+  const clock = new FakeClock();
+  const original = await createEmulator(resolveConfig({}, {}, await loadConfigFile(EXAMPLE)), { clock, seed: "fleet" });
+  const served = await serve(original);
+  t.after(served.close);
+  const data = parseYamlLinear(describeWalk(await walk(served.url), { redact: [] }).yaml) as { captured: Record<string, unknown> };
+  const other = { ...data.captured, "meta-data/instance-id": "i-0fedcba9876543210" };
+  const fleet = await createEmulator(
+    resolveConfig({}, {}, { path: "fleet.yaml", data: { ...data, instances: [{ name: "loopback", callers: ["127.0.0.1"], captured: other }] } }),
+    { clock, seed: "fleet" },
+  );
+  const replayed = await serve(fleet);
+  t.after(replayed.close);
+  const walked = await walk(replayed.url);
+  assert.equal(walked.bodies.get("meta-data/instance-id")?.toString(), "i-0fedcba9876543210");
+  assert.equal(walked.bodies.get("meta-data/placement/availability-zone")?.toString(), "eu-west-1b");
+});
