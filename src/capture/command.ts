@@ -13,6 +13,18 @@ export interface CaptureArgs {
 
 const USAGE = "imds-emulator capture [--output FILE] [--redact PATH]... [--role-arn ARN] [--max-requests N]";
 
+const HELP = [
+  "Walks an instance metadata service with IMDSv2 and writes an instance description that imds-emulator --config replays.",
+  "Never reads credentials, tokens or signatures. Endpoint: AWS_EC2_METADATA_SERVICE_ENDPOINT, else _MODE (IPv4|IPv6).",
+  "",
+  "  --output FILE       write to FILE (mode 0600) instead of standard output",
+  "  --redact PATH       write REDACTED for a leaf or every leaf under a directory (user-data, tags/instance/Owner); repeatable",
+  "  --role-arn ARN      record the role the replay assumes with STS",
+  `  --max-requests N    at most N requests (default ${DEFAULT_LIMITS.maxRequests})`,
+  "",
+  "Exit codes: 0 walked (missing paths listed on standard error), 1 no token, 2 bad arguments. See docs/replay.md.",
+].join("\n");
+
 /** `capture`'s own few flags, as `--flag value` or `--flag=value`; anything else is one clear line. */
 export function parseCaptureArgs(argv: readonly string[]): CaptureArgs {
   const redact: string[] = [];
@@ -66,6 +78,10 @@ function writeOutput(path: string, yaml: string): void {
 
 /** Runs `capture`; resolves to the exit code: 0 a walk done (missing paths listed), 1 no token, 2 bad arguments. */
 export async function runCapture(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (argv.includes("--help")) {
+    process.stdout.write(`${USAGE}\n\n${HELP}\n`);
+    return 0;
+  }
   let args: CaptureArgs;
   let base: URL;
   try {

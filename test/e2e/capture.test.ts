@@ -84,3 +84,15 @@ describe("capture an emulator from another namespace, replay it, and find the sa
     assert.deepEqual(crawlSecond, crawlFirst);
   });
 });
+
+test("capture --help prints its usage; a bad argument is one line and exit 2, before any request", async () => {
+  const env = { PATH: process.env.PATH };
+  const help = await run(process.execPath, [CLI, "capture", "--help"], env);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^imds-emulator capture \[--output FILE\]/);
+  const bad = await run(process.execPath, [CLI, "capture", "--max-requests", "many"], env);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^imds-emulator: capture: --max-requests: expected an integer from 2 to 10000, got "many"\n$/);
+  const mode = await run(process.execPath, [CLI, "capture"], { ...env, AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: "IPv5" });
+  assert.equal(mode.code, 2);
+});
