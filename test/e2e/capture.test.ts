@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parse as parseYaml } from "yaml";
@@ -7,6 +9,8 @@ import { CLI, run, startDaemon, type DaemonProcess } from "../support/daemon";
 import { createLan, METADATA_ADDRESS, type Lan } from "../support/lan";
 import { requireNetns } from "../support/netns";
 import { tempDir } from "../support/tmp";
+import { resolveConfig } from "../../src/config/config";
+import { loadConfigFile } from "../../src/config/file";
 
 // A round trip at EC2's address, inside namespaces of this test's own: an emulator started from an
 // example is captured from a caller's namespace; a second emulator started from the capture answers
@@ -95,4 +99,36 @@ test("capture --help prints its usage; a bad argument is one line and exit 2, be
   assert.match(bad.stderr, /^imds-emulator: capture: --max-requests: expected an integer from 2 to 10000, got "many"\n$/);
   const mode = await run(process.execPath, [CLI, "capture"], { ...env, AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: "IPv5" });
   assert.equal(mode.code, 2);
+});
+
+test("capture of an endpoint that fails part-way: done within its bounds, the missing paths listed, the file loads", async (t) => {
+  // A loopback stand-in: a 404, a 500 and a path that never answers in time.
+  const routes: Record<string, string> = {
+    "/latest/meta-data/": "ami-id\ngone\nbroken\nslow",
+    "/latest/meta-data/ami-id": "ami-0abc",
+    "/latest/dynamic/": "instance-identity/",
+    "/latest/dynamic/instance-identity/": "document",
+    "/latest/dynamic/instance-identity/document": '{"region" : "eu-west-1"}',
+  };
+  const server = createServer((req, res) => {
+    if (req.method === "PUT") return void res.end("token");
+    if (req.url === "/latest/meta-data/broken") return void res.writeHead(500).end();
+    if (req.url === "/latest/meta-data/slow") return void setTimeout(() => res.end("late"), 3000).unref();
+    const body = routes[req.url!];
+    res.writeHead(body === undefined ? 404 : 200).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => server.close());
+  const output = join(tempDir("imds-capture-partial-"), "partial.yaml");
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const done = await run(process.execPath, [CLI, "capture", "--output", output], { PATH: process.env.PATH, AWS_EC2_METADATA_SERVICE_ENDPOINT: endpoint }, 20_000);
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(done.stderr, /not captured: meta-data\/gone: status 404\n/);
+  assert.match(done.stderr, /not captured: meta-data\/broken: status 500\n/);
+  assert.match(done.stderr, /not captured: meta-data\/slow: no answer within 1000 ms\n/);
+  assert.match(done.stderr, /5 paths captured, 3 missing\n$/);
+  const text = await readFile(output, "utf8");
+  assert.match(text, /^# +meta-data\/slow: no answer within 1000 ms$/m);
+  const config = resolveConfig({}, {}, await loadConfigFile(output));
+  assert.equal(config.captured?.get("meta-data/ami-id")?.toString(), "ami-0abc");
 });
