@@ -92,6 +92,12 @@ function routeProcessWarnings(log: Logger): void {
 async function main(): Promise<void> {
   let config: Config;
   const argv = process.argv.slice(2);
+  if (argv[0] === "capture") {
+    // A client of another IMDS, not the daemon: loaded only for this command.
+    const { runCapture } = require("./capture/command") as typeof import("./capture/command");
+    process.exitCode = await runCapture(argv.slice(1));
+    return;
+  }
   try {
     if (wantsHelp(argv)) {
       // Loaded only here: yargs is a tenth of the start's module loading.

@@ -36,7 +36,8 @@ export function printHelp(argv: readonly string[]): void {
     .usage("$0 [options]\n\nEmulates the EC2 Instance Metadata Service (IMDSv2) with rotated IAM role credentials.")
     .epilog(
       `Every option can also be set as ${envName("<NAME>")} (e.g. ${envName("role-arn")}) or as a key of the --config file.\n` +
-        "Shell completion: imds-emulator completion >> ~/.bashrc (or ~/.zshrc).",
+        "Shell completion: imds-emulator completion >> ~/.bashrc (or ~/.zshrc).\n" +
+        "Replay a real instance: imds-emulator capture --output instance.yaml on it, then --config instance.yaml (capture --help).",
     )
     .parserConfiguration({ "camel-case-expansion": false })
     .completion("completion", "Print a bash or zsh completion script")

@@ -102,6 +102,7 @@ export class ServedInstance implements InstanceControls, ServedInstanceView {
       tags: config.instanceMetadataTags ? Object.fromEntries(this.tags) : undefined,
       overrides: Object.fromEntries(this.overrides),
       sign: (document) => this.signer.signatures(document),
+      captured: config.captured,
     }));
     this.signer.onReady(() => this.cache.rebuild());
     this.board.onChange(() => this.cache.rebuild());

@@ -1,11 +1,16 @@
 import type { Refresher } from "../credentials/refresher";
 import { buildTree, credentialLeaves, type TreeInputs } from "../instance/tree";
+import type { CapturedTree } from "../config/captured";
+import { compileCaptured } from "./captured-replies";
 import { containerCredentialsReply } from "./container-reply";
 import { applyOverride, type CredentialOverride } from "./credential-override";
 import { compileReplies, leafReply, type Reply, type ReplyTable } from "./replies";
 
 /** What the cache compiles, read again at each rebuild: the tree inputs other than the role's credentials. */
-export type TreeState = Omit<TreeInputs, "credentials" | "credentialsUnavailableReason">;
+export type TreeState = Omit<TreeInputs, "credentials" | "credentialsUnavailableReason"> & {
+  /** A captured instance's tree, served in place of the built one. */
+  readonly captured?: CapturedTree;
+};
 
 interface Compiled {
   readonly table: ReplyTable;
@@ -57,7 +62,10 @@ export class ReplyCache {
 
   private compileAll(): Compiled {
     const inputs = this.inputs();
-    const table = compileReplies(buildTree(inputs));
+    const table =
+      inputs.captured === undefined
+        ? compileReplies(buildTree(inputs))
+        : compileCaptured(inputs.captured, { credentials: credentialLeaves(inputs), sign: inputs.sign });
     return {
       table,
       credentialReplies: new Map([...credentialLeaves(inputs).keys()].map((path) => [path, table.get(`/latest/${path}`)!])),
@@ -89,7 +97,7 @@ export class ReplyCache {
     };
   }
 
-  private inputs(): TreeInputs {
+  private inputs(): TreeInputs & { readonly captured?: CapturedTree } {
     return {
       ...this.state(),
       credentials: applyOverride(this.refresher.current(), this.override),

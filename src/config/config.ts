@@ -1,6 +1,7 @@
 import { isLoopback } from "../addresses";
 import type { LogFormat, LogLevel } from "../log";
 import { ConfigError, expected } from "../validation";
+import type { CapturedTree } from "./captured";
 import type { ScheduledEvent } from "./events";
 import {
   isMapping,
@@ -106,6 +107,8 @@ export interface InstanceConfig {
   readonly userData?: Buffer;
   readonly tags: Readonly<Record<string, string>>;
   readonly metadata: Readonly<Record<string, string>>;
+  /** A captured instance's tree, replayed byte for byte with live credentials and signatures (docs/replay.md). */
+  readonly captured?: CapturedTree;
   readonly events: readonly ScheduledEvent[];
   /** EC2's HttpPutResponseHopLimit, and how many routed hops this instance's callers sit behind. */
   readonly httpPutResponseHopLimit: number;
@@ -268,6 +271,7 @@ function readEntry(
     metadata: "metadata" in sectionData ? own.metadata : topSections.metadata,
     tags: "tags" in sectionData ? own.tags : topSections.tags,
     userData: "user-data" in sectionData ? own.userData : topSections.userData,
+    captured: "captured" in sectionData ? own.captured : topSections.captured,
     secondaryInterfaces: own.secondaryInterfaces,
     settings: { ...topSections.settings, ipv6: undefined, ...own.settings },
   };
@@ -440,6 +444,7 @@ function buildInstance(
     userData: sections.userData,
     tags: sections.tags,
     metadata: sections.metadata,
+    captured: sections.captured,
     events: scheduledEvents(read),
     httpPutResponseHopLimit: read.must("http-put-response-hop-limit"),
     hops: read.must("hops"),

@@ -8,6 +8,7 @@ import {
   readDescriptionKey,
   type DescriptionSettings,
 } from "./description-keys";
+import { capturedTree, type CapturedTree } from "./captured";
 import { IPV4, MAC } from "./schema";
 
 /**
@@ -130,10 +131,12 @@ export interface DescriptionSections {
   readonly secondaryInterfaces?: readonly SecondaryInterfaceSettings[];
   /** What the description keys add to the instance settings. */
   readonly settings?: DescriptionSettings;
+  /** A captured instance's tree, served in place of the one built from options (docs/replay.md). */
+  readonly captured?: CapturedTree;
 }
 
 /** The config-file keys that are sections rather than options. */
-export const SECTION_KEYS: readonly string[] = ["metadata", "tags", "user-data", "network-interfaces", ...DESCRIPTION_KEYS];
+export const SECTION_KEYS: readonly string[] = ["metadata", "tags", "user-data", "network-interfaces", "captured", ...DESCRIPTION_KEYS];
 
 /** Metadata overrides, each path checked: no path whose value has an option of its own. */
 export function metadataMap(where: string, value: unknown): Record<string, string> {
@@ -154,7 +157,14 @@ export function readSections(file: string, data: Record<string, unknown>): Descr
   const interfaces =
     data["network-interfaces"] === undefined ? undefined : secondaryInterfaces(at("network-interfaces"), data["network-interfaces"]);
   checkIpv6Networks(file, settings.ipv6, interfaces);
+  const captured = data.captured === undefined ? undefined : capturedTree(at("captured"), data.captured);
+  // A capture is the whole tree: a section that would change it would be silently ignored.
+  const conflict = ["metadata", "tags", "user-data"].find((key) => data[key] !== undefined);
+  if (captured !== undefined && conflict !== undefined) {
+    throw new ConfigError(`${at("captured")}: a capture is served as it is; ${conflict} cannot change it (edit the captured paths instead)`);
+  }
   return {
+    captured,
     metadata: data.metadata === undefined ? {} : metadataMap(at("metadata"), data.metadata),
     tags: data.tags === undefined ? {} : tagMap(at("tags"), data.tags),
     userData: data["user-data"] === undefined ? undefined : inlineUserData(at("user-data"), data["user-data"]),
