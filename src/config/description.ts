@@ -27,12 +27,15 @@ export interface SecondaryInterfaceSettings {
   readonly ipv6?: readonly string[];
 }
 
-/** EC2 serves only tags whose keys fit a path segment: no `/`, and not `.` or `..`. */
-const TAG_KEY = /^(?!\.{1,2}$)[\w +\-=.,:@]{1,128}$/;
+/**
+ * EC2 serves only tags whose keys fit a path segment (User Guide, "View tags for your EC2 instances using instance
+ * metadata"): letters, digits and + - = . , _ : @; no space or `/`; not `.`, `..` or `_index`.
+ */
+const TAG_KEY = /^(?!\.{1,2}$|_index$)[\w+\-=.,:@]{1,128}$/;
 
 export function checkTag(where: string, key: string, value: string): void {
   if (!TAG_KEY.test(key)) {
-    throw expected(where, "a tag key of 1 to 128 letters, digits, spaces and + - = . , _ : @ (EC2 serves no others)", key);
+    throw expected(where, "a tag key of 1 to 128 letters, digits and + - = . , _ : @, not _index (EC2 serves no others)", key);
   }
   if (value.length > 256) throw expected(`${where}.${key}`, "a tag value of at most 256 characters", value);
 }

@@ -88,6 +88,10 @@ test("config files: YAML and JSON, with metadata overrides and tags; errors name
   fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { metadata: ["a"] } }), /^x\.yaml: metadata: expected a mapping/);
   fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { tags: { Name: { a: 1 } } } }), /^x\.yaml: tags\.Name: expected a text value/);
   fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { tags: { "a/b": "c" } } }), /^x\.yaml: tags: expected a tag key/);
+  for (const key of ["a b", "_index", "..", "é"]) {
+    fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { tags: { [key]: "c" } } }), /^x\.yaml: tags: expected a tag key/);
+  }
+  assert.deepEqual(resolveConfig({}, {}, { path: "x.yaml", data: { tags: { "a+b=c.d,e_f:g@h": "v", _indexed: "v" } } }).tags, { "a+b=c.d,e_f:g@h": "v", _indexed: "v" });
   fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { region: "nowhere" } }), /^x\.yaml: region: expected an AWS region such as us-east-1, got "nowhere"$/);
   fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { "network-interfaces": [{ mac: "zz" }] } }), /^x\.yaml: network-interfaces\[0\]\.mac: expected a lower-case MAC/);
   fails(() => resolveConfig({}, {}, { path: "x.yaml", data: { "network-interfaces": [{ colour: "red" }] } }), /^x\.yaml: network-interfaces\[0\]: unknown key "colour"/);
