@@ -24,7 +24,10 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends iptables \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# Type declarations and source maps are for editors and debuggers, not for running: they were half of
+# the production node_modules (102 MB -> 54 MB, most of it @kubernetes/client-node's generated API).
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+ && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
 COPY --from=build /app/dist ./dist
 # The README's instance descriptions: docker run imds-emulator --config examples/web-server.yaml
 COPY examples ./examples
