@@ -22,3 +22,6 @@ export function canonicalIp(address: string): string {
   const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return v4 ? v4[1]! : address.toLowerCase();
 }
+
+/** Listen addresses that mean every address of the machine. */
+export const WILDCARD_ADDRESSES: ReadonlySet<string> = new Set(["0.0.0.0", "::"]);

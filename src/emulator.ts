@@ -19,12 +19,12 @@ import { describeInstance, type Instance } from "./instance/instance";
 import { LazySigner } from "./instance/lazy-signer";
 import type { Role } from "./instance/tree";
 import { CallerMap, type CallerEntry, type Callers } from "./callers/caller-map";
-import { createRedirect, type Redirect } from "./kubernetes/dnat";
+import type { Redirect } from "./kubernetes/dnat";
+import { openNode, podEntry } from "./kubernetes/node-mode";
 import { PodCallers } from "./kubernetes/pod-callers";
-import { informerPods, type PodInfo, type PodSource } from "./kubernetes/pods";
-import { removeNodeTaint } from "./kubernetes/taint";
+import { informerPods, podName, type PodSource } from "./kubernetes/pods";
 import { createContainerHandler } from "./container/handler";
-import { createRequestGuard, metadataPortPolicy, WILDCARD_ADDRESSES, type RequestGuard } from "./imds/guards";
+import { createRequestGuard, metadataPortPolicy, type RequestGuard } from "./imds/guards";
 import { createImdsHandler, type InstanceSelection } from "./imds/handler";
 import { holdUntilSigned } from "./imds/signing-hold";
 import { Metrics } from "./admin/metrics";
@@ -58,28 +58,6 @@ export interface EmulatorDeps {
   readonly random?: () => number;
   /** The refusal log and counts, when the caller made them first (the CLI binds its ports before the emulator exists). */
   readonly refusals?: Refusals;
-}
-
-/** The kube2iam annotation naming a pod's role (an ARN, or a name); ours carry any instance option. */
-const ROLE_ANNOTATION = "iam.amazonaws.com/role";
-const OPTION_ANNOTATION = "imds-emulator/";
-
-/**
- * A pod's annotations as an instance entry: its role, and `imds-emulator/<option>` for the rest. A role
- * name (not an ARN) is a role of the top-level role's account, as kube2iam's --base-role-arn makes it;
- * with no top-level role, the mock source mints credentials for that name.
- */
-function podEntry(pod: PodInfo & { readonly ip: string }, baseRoleArn: string | undefined): Record<string, unknown> {
-  const entry: Record<string, unknown> = { name: "pod", callers: [pod.ip] };
-  const role = pod.annotations[ROLE_ANNOTATION];
-  const base = baseRoleArn === undefined ? undefined : /^(arn:[^:]+:iam::\d{12}:role\/)/.exec(baseRoleArn)?.[1];
-  if (role?.startsWith("arn:")) entry["role-arn"] = role;
-  else if (role !== undefined && base !== undefined) entry["role-arn"] = `${base}${role}`;
-  else if (role !== undefined) entry["role-name"] = role;
-  for (const [key, value] of Object.entries(pod.annotations)) {
-    if (key.startsWith(OPTION_ANNOTATION)) entry[key.slice(OPTION_ANNOTATION.length)] = value;
-  }
-  return entry;
 }
 
 /** The name of the top-level instance among the `instances:` entries. */
@@ -178,9 +156,8 @@ export async function createEmulator(config: Config, deps: EmulatorDeps = {}): P
         ? new PodCallers<ServedInstance>({
             source: deps.pods ?? informerPods(kubernetes.nodeName, (message) => log.warn("pod-watch-error", { message })),
             make: (pod) => {
-              const where = `pod ${pod.namespace}/${pod.name} annotations`;
-              const entry = inAccount(config.entry(podEntry(pod, config.sts?.roleArn), where));
-              return serve(`${pod.namespace}/${pod.name}`, entry, `${seed}/${pod.uid}`, undefined);
+              const entry = inAccount(config.entry(podEntry(pod, config.sts?.roleArn), `pod ${podName(pod)} annotations`));
+              return serve(podName(pod), entry, `${seed}/${pod.uid}`, undefined);
             },
             drop: (instance) => instance.stop(),
             clock,
@@ -453,7 +430,8 @@ export class Emulator implements Controls {
     this.servers.push(...listeners.servers);
     for (const listener of listeners.metadata) listener.open(this.handler);
     const metadata = listeners.metadata.map((listener) => listener.listening);
-    await this.redirectPods(metadata[0]!);
+    const { kubernetes } = this.config;
+    if (kubernetes !== undefined) this.redirect = await openNode(kubernetes, metadata[0]!, this.log, this.iptables);
     if (this.scenario !== undefined && this.scenarioPlayer === undefined) this.scenarioPlayer = playScenario(this.scenario, this, this.clock, this.log);
     const { admin } = listeners;
     if (admin === undefined) return { metadata };
@@ -461,31 +439,6 @@ export class Emulator implements Controls {
     const { createAdminApp } = require("./admin/app") as typeof import("./admin/app");
     admin.open(createAdminApp(this, { guard: admin.guard, token: this.config.admin?.token }));
     return { metadata, admin: admin.listening };
-  }
-
-  /** Node mode: the pods' metadata packets come here from now on, and the node may take pods. */
-  private async redirectPods(listening: Listening): Promise<void> {
-    const kubernetes = this.config.kubernetes;
-    if (kubernetes === undefined) return;
-    if (kubernetes.podInterfaces.length > 0) {
-      if (WILDCARD_ADDRESSES.has(listening.address)) {
-        throw new ConfigError(`--pod-interface: the redirect needs --host to be the node's own address (status.hostIP), not ${listening.address}`);
-      }
-      this.redirect = createRedirect(kubernetes.podInterfaces, listening.address, listening.port, this.iptables);
-      try {
-        await this.redirect.install();
-      } catch (error) {
-        throw new Error(`cannot redirect the pods' metadata packets with iptables: ${(error as Error).message.split("\n")[0]}`);
-      }
-      this.log.info("pods-redirected", { interfaces: kubernetes.podInterfaces.join(","), to: `${listening.address}:${listening.port}` });
-    }
-    if (kubernetes.removeTaint !== undefined) {
-      // Serving goes on either way: a taint left in place keeps new pods off this node, which is safe.
-      await removeNodeTaint(kubernetes.nodeName, kubernetes.removeTaint).then(
-        (removed) => this.log.info(removed ? "node-taint-removed" : "node-taint-absent", { node: kubernetes.nodeName, taint: kubernetes.removeTaint }),
-        (error: Error) => this.log.error("node-taint-not-removed", { node: kubernetes.nodeName, taint: kubernetes.removeTaint, message: error.message }),
-      );
-    }
   }
 
   async stop(): Promise<void> {

@@ -2,7 +2,7 @@ import { BlockList, isIP } from "node:net";
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import { canonicalIp, parseCidr } from "../addresses";
+import { canonicalIp, parseCidr, WILDCARD_ADDRESSES } from "../addresses";
 import { textReply, type Reply } from "../cache/replies";
 import type { Refusals } from "../refusals";
 
@@ -23,7 +23,6 @@ function browserHeaderOf(headers: IncomingHttpHeaders): string | undefined {
   return mode !== undefined && mode !== "cors" ? "sec-fetch-mode" : undefined;
 }
 
-export const WILDCARD_ADDRESSES = new Set(["0.0.0.0", "::"]);
 
 /** A Host header's host part, without port or IPv6 brackets, lower-cased. */
 export function hostOf(header: string): string {

@@ -2,7 +2,7 @@ import { canonicalIp } from "../addresses";
 import type { Clock } from "../clock";
 import type { Callers, Listed } from "../callers/caller-map";
 import type { Logger } from "../log";
-import type { PodEvent, PodInfo, PodSource } from "./pods";
+import { podName, type PodEvent, type PodInfo, type PodSource } from "./pods";
 
 export interface PodCallersOptions<T> {
   readonly source: PodSource;
@@ -70,7 +70,7 @@ export class PodCallers<T> implements Callers<T> {
 
   listed(): ReadonlyArray<Listed<T>> {
     return [...this.byAddress].flatMap(([address, { pod, value }]) =>
-      value === undefined ? [] : [{ name: `${pod.namespace}/${pod.name}`, callers: [`pod ${pod.namespace}/${pod.name}`], addresses: [address], value }],
+      value === undefined ? [] : [{ name: podName(pod), callers: [`pod ${podName(pod)}`], addresses: [address], value }],
     );
   }
 
@@ -92,7 +92,7 @@ export class PodCallers<T> implements Callers<T> {
     const ip = canonicalIp(pod.ip);
     const current = this.byAddress.get(ip);
     if (current?.pod.uid === pod.uid) return;
-    if (current !== undefined) this.options.log.info("pod-address-reused", { address: ip, from: `${current.pod.namespace}/${current.pod.name}`, to: `${pod.namespace}/${pod.name}` });
+    if (current !== undefined) this.options.log.info("pod-address-reused", { address: ip, from: podName(current.pod), to: podName(pod) });
     this.byAddress.set(ip, { pod, value: this.instanceOf({ ...pod, ip }) });
     this.generation += 1;
     for (const waiter of this.waiters.filter((other) => other.ip === ip)) waiter.done(this.byAddress.get(ip)?.value);
@@ -104,11 +104,11 @@ export class PodCallers<T> implements Callers<T> {
     try {
       value = this.options.make(pod);
     } catch (error) {
-      this.options.log.warn("pod-refused", { pod: `${pod.namespace}/${pod.name}`, address: pod.ip, message: error instanceof Error ? error.message : String(error) });
+      this.options.log.warn("pod-refused", { pod: podName(pod), address: pod.ip, message: error instanceof Error ? error.message : String(error) });
       return undefined;
     }
     this.made.set(pod.uid, value);
-    this.options.log.info("pod-instance", { pod: `${pod.namespace}/${pod.name}`, address: pod.ip });
+    this.options.log.info("pod-instance", { pod: podName(pod), address: pod.ip });
     return value;
   }
 }

@@ -8,6 +8,11 @@ export interface PodInfo {
   readonly annotations: Readonly<Record<string, string>>;
 }
 
+/** A pod's name as its instance, the logs and the admin listener call it: `<namespace>/<name>`. */
+export function podName(pod: Pick<PodInfo, "namespace" | "name">): string {
+  return `${pod.namespace}/${pod.name}`;
+}
+
 export type PodEvent = "add" | "update" | "delete";
 
 /** The pods of one node as they come and go; the Kubernetes informer in production, a script in tests. */
