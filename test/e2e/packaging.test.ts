@@ -7,6 +7,7 @@ import { after, before, describe, test, type TestContext } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { resolveConfig } from "../../src/config/config";
 import { run, startDaemon } from "../support/daemon";
+import { requireMoto, startMoto, type Moto } from "../support/moto";
 
 const ROOT = join(__dirname, "..", "..", "..");
 
@@ -118,16 +119,19 @@ function healthcheckOf(stage: Stage): string[] {
 }
 
 describe("the Dockerfile", () => {
-  test("builds with dev dependencies in one stage and runs on slim Node 22 with production dependencies only", async () => {
+  test("builds with dev dependencies in one stage and runs on slim Node 22 with the built CLI only, no node_modules", async () => {
     const stages = await dockerfile();
     assert.equal(stages.length, 2);
     const [build, final] = stages as [Stage, Stage];
     for (const stage of stages) assert.equal(stage.image, "node:22-bookworm-slim");
     assert.ok(argsOf(build, "RUN").some((args) => /\bnpm ci\b/.test(args) && !/--omit/.test(args)), "npm ci with dev dependencies");
     assert.ok(argsOf(build, "RUN").some((args) => /\bnpm run build\b/.test(args)));
-    assert.ok(argsOf(final, "RUN").some((args) => /\bnpm ci --omit=dev\b/.test(args)));
-    assert.ok(!argsOf(final, "RUN").some((args) => /\bnpm run build\b/.test(args)), "the run stage has no compiler");
-    assert.ok(copiesOf(final).some((copy) => copy.from === build.name && copy.sources.includes("/app/dist")));
+    // The bundle holds every dependency it loads: the image installs none (the Kubernetes client alone was 24 MB).
+    assert.ok(!argsOf(final, "RUN").some((args) => /\bnpm\b/.test(args)), "the run stage has no npm step");
+    assert.deepEqual(
+      copiesOf(final).filter((copy) => copy.from === build.name).flatMap((copy) => copy.sources),
+      ["/app/dist/bin"],
+    );
   });
 
   test("runs as a non-root user, with no file capability and no layer that rewrites the node binary", async () => {
@@ -185,13 +189,13 @@ describe("the Dockerfile", () => {
   test("stops on SIGTERM and enters through the CLI the build stage compiles", async () => {
     const [build, final] = (await dockerfile()) as [Stage, Stage];
     assert.deepEqual(argsOf(final, "STOPSIGNAL"), ["SIGTERM"]);
-    assert.deepEqual(argsOf(final, "ENTRYPOINT").map((args) => JSON.parse(args)), [["node", "/app/dist/cli.js"]]);
+    assert.deepEqual(argsOf(final, "ENTRYPOINT").map((args) => JSON.parse(args)), [["node", "/app/dist/bin/cli.js"]]);
     assert.deepEqual(argsOf(build, "WORKDIR"), ["/app"]);
     assert.deepEqual(argsOf(final, "WORKDIR"), ["/app"]);
     const buildConfig = JSON.parse(await readFile(join(ROOT, "tsconfig.build.json"), "utf8"));
     assert.equal(buildConfig.compilerOptions.outDir, "dist");
     const bin = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")).bin["imds-emulator"];
-    assert.equal(`/app/${bin}`, "/app/dist/cli.js");
+    assert.equal(`/app/${bin}`, "/app/dist/bin/cli.js");
     assert.equal(healthcheckOf(final)[0], "node", "slim images have no curl");
   });
 });
@@ -210,6 +214,110 @@ interface ComposeService {
   networks?: Record<string, { ipv4_address?: string; ipv6_address?: string } | null>;
   depends_on?: Record<string, { condition: string }>;
 }
+
+/** The image's budget over its base for what the run stage copies; iptables and its libraries take the rest of 40 MB. */
+const IMAGE_FILES_BUDGET_MB = 10;
+
+/**
+ * The run stage's files as the image holds them: each COPY of the final stage, from the build context
+ * (this checkout) or from the build stage (whose /app is this checkout once `npm run build` ran), put
+ * under a directory far from any node_modules, so a dependency the bundle left out cannot resolve.
+ */
+async function imageFiles(root: string): Promise<string> {
+  const [build, final] = (await dockerfile()) as [Stage, Stage];
+  const [workdir] = argsOf(final, "WORKDIR");
+  const app = join(root, workdir!);
+  for (const copy of copiesOf(final)) {
+    for (const source of copy.sources) {
+      const from = copy.from === build.name ? join(ROOT, relative(argsOf(build, "WORKDIR")[0]!, source)) : join(ROOT, source);
+      const destination = copy.destination.endsWith("/") ? join(app, copy.destination, source.split("/").at(-1)!) : join(app, copy.destination);
+      await cp(from, destination, { recursive: true });
+    }
+  }
+  return app;
+}
+
+describe("the image's files, run without node_modules", () => {
+  let root: string;
+  let app: string;
+  let moto: Moto | string | undefined;
+  const entrypoint = async () => JSON.parse(argsOf((await dockerfile()).at(-1)!, "ENTRYPOINT")[0]!) as string[];
+  const cli = async () => (await entrypoint()).slice(1).map((word) => join(root, word));
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), "imds-image-"));
+    app = await imageFiles(root);
+    moto = await startMoto();
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+    if (typeof moto === "object") await moto.stop();
+  });
+
+  test(`hold no node_modules and at most ${IMAGE_FILES_BUDGET_MB} MB`, async () => {
+    const files = await filesUnder(app);
+    assert.ok(!files.some((file) => file.split("/").includes("node_modules")), "no node_modules in the image");
+    const bytes = (await Promise.all(files.map((file) => stat(file)))).reduce((sum, each) => sum + each.size, 0);
+    assert.ok(bytes <= IMAGE_FILES_BUDGET_MB * 1024 * 1024, `the run stage copies ${(bytes / 1024 / 1024).toFixed(1)} MB`);
+  });
+
+  test("--version and --help (yargs) answer from the entrypoint", async () => {
+    const [node, ...script] = [process.execPath, ...(await cli())];
+    const version = await run(node!, [...script, "--version"], { PATH: process.env.PATH }, 30_000, root);
+    assert.equal(version.code, 0, version.stderr);
+    assert.equal(version.stdout.trim(), JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")).version);
+    const help = await run(node!, [...script, "--help"], { PATH: process.env.PATH }, 30_000, root);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--kubernetes-node-name/);
+  });
+
+  test("an example description (yaml), the admin listener (express) and its metrics (prom-client)", async () => {
+    const daemon = await startDaemon(["--config", join(app, "examples", "web-server.yaml"), "--admin-port", "0"], {}, 15_000, {
+      cli: [process.execPath, ...(await cli())],
+    });
+    try {
+      const credentials = await imdsCredentials(daemon.url);
+      assert.equal(credentials.Code, "Success");
+      const adminPort = daemon.logs.find((line) => line.event === "admin-listening")!.port;
+      const metrics = await fetch(`http://127.0.0.1:${adminPort}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.match(await metrics.text(), /^imds_emulator_requests_total\{/m);
+      const events = await fetch(`http://127.0.0.1:${adminPort}/admin/events`);
+      assert.equal(((await events.json()) as { pending: unknown[] }).pending.length, 1, "the example's spot interruption");
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  test("the STS source (its worker thread and the AWS SDK) against moto", async (t) => {
+    if (!requireMoto(moto, t)) return;
+    const daemon = await startDaemon(
+      ["--role-arn", "arn:aws:iam::123456789012:role/image-role", "--sts-endpoint", moto.url],
+      { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" },
+      15_000,
+      { cli: [process.execPath, ...(await cli())] },
+    );
+    try {
+      const credentials = await imdsCredentials(daemon.url);
+      assert.equal(credentials.Code, "Success");
+      assert.match(credentials.AccessKeyId!, /^ASIA/);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  test("node mode's Kubernetes client loads, with every name src/kubernetes uses", async () => {
+    const used = new Set<string>();
+    for (const file of await filesUnder(join(ROOT, "src", "kubernetes"))) {
+      for (const [, name] of (await readFile(file, "utf8")).matchAll(/\bk8s\.([A-Za-z0-9_]+)/g)) used.add(name!);
+    }
+    assert.ok(used.size > 0);
+    const vendor = join(app, "dist", "bin", "vendor", "kubernetes-client-node.js");
+    const probe = `const k8s = require(${JSON.stringify(vendor)}); process.stdout.write(JSON.stringify(${JSON.stringify([...used])}.filter((name) => k8s[name] === undefined)))`;
+    const result = await run(process.execPath, ["-e", probe], { PATH: process.env.PATH }, 30_000, root);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), [], "names the bundled client lacks");
+  });
+});
 
 describe("compose.yaml", () => {
   let home: string;
@@ -350,7 +458,8 @@ describe("the npm package", () => {
       assert.ok(files.includes(link!), `README.md links to ${link}, which the registry's copy of it would lack`);
     }
     for (const file of files) assert.match(file, /^(package\.json|README\.md|LICENSE|dist\/.+\.(js|d\.ts)|docs\/[^/]+\.md|examples\/[^/]+\.(ya?ml|json))$/);
-    for (const js of files.filter((file) => file.endsWith(".js"))) {
+    // dist/bin is the CLI bundled (tools/bundle.mjs), not a module of the library.
+    for (const js of files.filter((file) => file.endsWith(".js") && !file.startsWith("dist/bin/"))) {
       assert.ok(files.includes(js.replace(/\.js$/, ".d.ts")), `${js} has no declarations`);
     }
   });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { tempDir } from "./tmp";
 
-export const CLI = join(__dirname, "..", "..", "..", "dist", "cli.js");
+export const CLI = join(__dirname, "..", "..", "..", "dist", "bin", "cli.js");
 
 export interface DaemonProcess {
   readonly child: ChildProcess;
@@ -18,7 +18,7 @@ export interface DaemonOptions {
   prefix?: readonly string[];
   /** Replaces the default `--host 127.0.0.1 --port 0` (a free loopback port). */
   listen?: readonly string[];
-  /** The command that is the CLI, such as an installed package's bin; by default node runs the built dist/cli.js. */
+  /** The command that is the CLI, such as an installed package's bin; by default node runs the built dist/bin/cli.js, the bin the package and the image ship. */
   cli?: readonly string[];
 }
 
