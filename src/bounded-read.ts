@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 
 /**
  * Reads a whole file that must be small: a regular file (a FIFO, a device such as /dev/zero or a
@@ -7,7 +7,9 @@ import { open } from "node:fs/promises";
  * limit read even if the file grows meanwhile. Errors are one line: why, without a stack.
  */
 export async function readBounded(path: string, maxBytes: number): Promise<Buffer> {
-  let handle: Awaited<ReturnType<typeof open>>;
+  // Loaded with the first file read: node:fs/promises brings readline with it, which a start without files never needs.
+  const { open } = require("node:fs/promises") as typeof import("node:fs/promises");
+  let handle: FileHandle;
   try {
     // Non-blocking, so that opening a FIFO with no writer returns at once (and is then refused).
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);

@@ -1,4 +1,3 @@
-import { lookup } from "node:dns/promises";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { hostname as osHostname } from "node:os";
@@ -84,7 +83,11 @@ function roleKey(config: InstanceConfig, instance: Instance): string {
   return JSON.stringify(sts === undefined ? { roleName, accountId: instance.accountId, durationSeconds, rotateBeforeSeconds } : { sts, durationSeconds, rotateBeforeSeconds });
 }
 
-const systemResolve = async (name: string) => (await lookup(name, { all: true })).map((entry) => entry.address);
+// Loaded with the first caller given by name (instances: entries): a start with one instance never resolves a name.
+const systemResolve = async (name: string) => {
+  const { lookup } = require("node:dns/promises") as typeof import("node:dns/promises");
+  return (await lookup(name, { all: true })).map((entry) => entry.address);
+};
 
 /**
  * Builds an emulator: every fallible step (files, the first credentials of every role, the signing
