@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import { isIPv4 } from "node:net";
+import { ipVersion } from "./addresses";
 import type { Config } from "./config/config";
 import { RequestGate, type Handler } from "./gate";
 import { createCallerCheck, createRequestGuard, defaultAllowedCidrs, metadataPortPolicy, type RequestGuard } from "./imds/guards";
@@ -36,7 +36,7 @@ export function listenFailure(error: NodeJS.ErrnoException, what: string, host: 
   const where = `${what} ${port} on ${host}`;
   switch (error.code) {
     case "EADDRINUSE": {
-      const overlap = earlier.find((other) => (other === WILDCARD_V6 && isIPv4(host)) || (host === WILDCARD_V6 && isIPv4(other)));
+      const overlap = earlier.find((other) => (other === WILDCARD_V6 && ipVersion(host) === 4) || (host === WILDCARD_V6 && ipVersion(other) === 4));
       if (overlap !== undefined) {
         return new ConfigError(
           `--host ${host} and --host ${overlap} overlap: :: also listens on every IPv4 address (dual stack); give --host :: alone to listen on both families`,

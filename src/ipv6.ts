@@ -1,8 +1,8 @@
-import { isIPv6 } from "node:net";
+import { ipVersion } from "./addresses";
 
 /** The address as EC2 prints it: lower case, zeros compressed (the URL parser's canonical form). */
 export function canonicalIpv6(address: string): string | undefined {
-  if (!isIPv6(address) || address.includes("%")) return undefined;
+  if (ipVersion(address) !== 6 || address.includes("%")) return undefined;
   return new URL(`http://[${address}]`).hostname.slice(1, -1);
 }
 

@@ -1,5 +1,5 @@
-import { BlockList, isIP } from "node:net";
-import { canonicalIp } from "../addresses";
+import { BlockList } from "node:net";
+import { canonicalIp, ipVersion } from "../addresses";
 import type { Clock, Timer } from "../clock";
 import type { CallerSpec } from "../config/callers";
 import type { Logger } from "../log";
@@ -117,7 +117,7 @@ export class CallerMap<T> implements Callers<T> {
     const claim = this.byAddress.get(ip);
     if (claim === "conflict") return undefined;
     if (claim !== undefined) return this.targetOf(claim.entry, ip);
-    const family = isIP(ip) === 6 ? "ipv6" : "ipv4";
+    const family = ipVersion(ip) === 6 ? "ipv6" : "ipv4";
     for (const { entry, list } of this.networks) {
       if (list.check(ip, family)) return this.targetOf(entry, ip);
     }

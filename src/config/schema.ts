@@ -1,5 +1,4 @@
-import { isIP } from "node:net";
-import { parseCidr } from "../addresses";
+import { ipVersion, parseCidr } from "../addresses";
 import { LOG_FORMATS, LOG_LEVELS } from "../log";
 import { parseRoleArn } from "./arn";
 import { duration, expected, oneOf } from "../validation";
@@ -83,7 +82,7 @@ const after = <const N extends string>(spec: Spec<N>) => one<N, string | number,
 
 const address = <const N extends string>(spec: Spec<N>) =>
   one<N, string, string>(spec, (value, where) => {
-    if (typeof value !== "string" || (isIP(value) === 0 && value !== "localhost")) {
+    if (typeof value !== "string" || (ipVersion(value) === 0 && value !== "localhost")) {
       throw expected(where, "an IPv4 or IPv6 address or localhost", value);
     }
     return value;

@@ -1,8 +1,8 @@
-import { BlockList, isIP } from "node:net";
+import { BlockList } from "node:net";
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import { canonicalIp, parseCidr, WILDCARD_ADDRESSES } from "../addresses";
+import { canonicalIp, ipVersion, parseCidr, WILDCARD_ADDRESSES } from "../addresses";
 import { textReply, type Reply } from "../cache/replies";
 import type { Refusals } from "../refusals";
 
@@ -56,7 +56,7 @@ export function createHostCheck(policy: HostPolicy): (host: string | undefined) 
     if (header === undefined || header === "") return true;
     const host = hostOf(header);
     if (names.has(host)) return true;
-    if (isIP(host) === 0) return false;
+    if (ipVersion(host) === 0) return false;
     return anyIp || ips.has(canonicalIp(host));
   };
 }
@@ -76,7 +76,7 @@ export function defaultAllowedCidrs(
     if (info !== undefined && info.cidr !== null && (anyIp || wanted.has(canonicalIp(info.address)))) cidrs.push(info.cidr);
   }
   for (const address of wanted) {
-    if (!WILDCARD_ADDRESSES.has(address) && isIP(address) !== 0) cidrs.push(address);
+    if (!WILDCARD_ADDRESSES.has(address) && ipVersion(address) !== 0) cidrs.push(address);
   }
   return cidrs;
 }
@@ -91,7 +91,7 @@ export function createCallerCheck(cidrs: readonly string[]): (address: string | 
   return (address) => {
     if (address === undefined) return false;
     const ip = canonicalIp(address);
-    return allowed.check(ip, isIP(ip) === 6 ? "ipv6" : "ipv4");
+    return allowed.check(ip, ipVersion(ip) === 6 ? "ipv6" : "ipv4");
   };
 }
 
