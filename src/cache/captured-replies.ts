@@ -1,7 +1,7 @@
 import type { CapturedTree } from "../config/captured";
 import type { IdentitySignatures, Unavailable } from "../instance/tree";
-import { API_VERSIONS, ERAS } from "../instance/versions";
-import { leafReply, textReply, type Reply, type ReplyTable } from "./replies";
+import { API_VERSIONS } from "../instance/versions";
+import { LazyEras, leafReply, textReply, type Reply, type ReplyTable } from "./replies";
 
 const DOCUMENT = "dynamic/instance-identity/document";
 
@@ -31,7 +31,8 @@ export function compileCaptured(captured: CapturedTree, live: LiveLeaves): Reply
   }
   const top = textReply(200, [...new Set([...captured.keys()].map((path) => path.split("/")[0]!))].sort().join("\n"));
   const table = new Map<string, Reply>([["/", textReply(200, [...API_VERSIONS, "latest"].join("\n"))]]);
-  for (const version of ["latest", ...ERAS]) {
+  // Every version shares these reply objects, so that a rotation finds the credentials in each.
+  const addVersion = (version: string) => {
     table.set(`/${version}`, top);
     table.set(`/${version}/`, top);
     for (const [path, reply] of replies) {
@@ -40,6 +41,7 @@ export function compileCaptured(captured: CapturedTree, live: LiveLeaves): Reply
       table.set(`/${version}/${bare}`, reply);
       table.set(`/${version}/${bare}/`, reply);
     }
-  }
-  return table;
+  };
+  addVersion("latest");
+  return new LazyEras(table, addVersion);
 }

@@ -1,8 +1,8 @@
 import { STATUS_CODES } from "node:http";
 import { ListedAs, Unavailable, Unlisted, type MetadataDir, type MetadataNode } from "../instance/tree";
-import { API_VERSIONS, eraOf, treesByEra } from "../instance/versions";
+import { API_VERSIONS, ERAS, eraOf, treesByEra } from "../instance/versions";
 
-/** A response ready to write: resolved once when the tree changes, so a request is one map lookup. */
+/** A response ready to write: resolved once when the tree changes (an era's at its first request), so a request only looks one up. */
 export interface Reply {
   readonly status: number;
   readonly contentType: string;
@@ -10,7 +10,9 @@ export interface Reply {
 }
 
 /** Keys are normalised paths (see `resolvePath`): `/latest/meta-data/`, `/latest/meta-data/instance-id`. */
-export type ReplyTable = ReadonlyMap<string, Reply>;
+export interface ReplyTable {
+  get(key: string): Reply | undefined;
+}
 
 export function textReply(status: number, text: string): Reply {
   return { status, contentType: "text/plain", body: Buffer.from(text) };
@@ -107,13 +109,38 @@ function addVersion(compiling: Compiling, name: string, tree: MetadataDir): void
   compiling.table.set(`/${name}/`, top);
 }
 
+/**
+ * A table that adds an era's keys the first time a request asks for one of them, then keeps them:
+ * most clients read only `latest`, and compiling every era up front would hold a copy of the tree's
+ * keys for each. `addEra` puts the era's keys into `table`.
+ */
+export class LazyEras implements ReplyTable {
+  private readonly pending = new Set(ERAS);
+
+  constructor(
+    private readonly table: Map<string, Reply>,
+    private readonly addEra: (era: string) => void,
+  ) {}
+
+  get(key: string): Reply | undefined {
+    const reply = this.table.get(key);
+    if (reply !== undefined || this.pending.size === 0) return reply;
+    const second = key.indexOf("/", 1);
+    const version = second === -1 ? key.slice(1) : key.slice(1, second);
+    if (!this.pending.delete(version)) return undefined;
+    this.addEra(version);
+    return this.table.get(key);
+  }
+}
+
 /** `latest` answers from the whole tree, each dated version from its era's (see instance/versions.ts). */
 export function compileReplies(latest: MetadataDir): ReplyTable {
   const compiling: Compiling = { table: new Map(), leaves: new Map() };
   compiling.table.set("/", textReply(200, [...API_VERSIONS, "latest"].join("\n")));
   addVersion(compiling, "latest", latest);
-  for (const [era, tree] of treesByEra(latest)) addVersion(compiling, era, tree);
-  return compiling.table;
+  const eras = treesByEra(latest);
+  // The leaves map is kept with the tree: an era compiled later shares latest's reply objects, which a rotation swaps by identity.
+  return new LazyEras(compiling.table, (era) => addVersion(compiling, era, eras.get(era)!));
 }
 
 export type ResolvedPath =

@@ -13,17 +13,35 @@ export type TreeState = Omit<TreeInputs, "credentials" | "credentialsUnavailable
 };
 
 interface Compiled {
-  readonly table: ReplyTable;
-  /** The credential leaves' replies in `table`, by path below a version's root. */
+  /** The replies as compiled from the tree, kept until the next rebuild: eras are added to it as they are asked for. */
+  readonly replies: ReplyTable;
+  /** The credential leaves' replies in `replies`, by path below a version's root. */
   readonly credentialReplies: ReadonlyMap<string, Reply>;
+  /** What the port serves: `replies`, or over it the credentials of the last rotation. */
+  readonly table: ReplyTable;
   readonly container: Reply;
+}
+
+/** Compiled replies with a rotation's credential replies in place of the compiled ones, in every version. */
+class SwappedReplies implements ReplyTable {
+  constructor(
+    private readonly compiled: ReplyTable,
+    private readonly swapped: ReadonlyMap<Reply, Reply>,
+  ) {}
+
+  get(key: string): Reply | undefined {
+    const reply = this.compiled.get(key);
+    return reply === undefined ? undefined : (this.swapped.get(reply) ?? reply);
+  }
 }
 
 /**
  * The cache stage: the tree and the current credentials, compiled into ready replies and swapped
- * whole whenever either changes, so the metadata port answers with one map lookup and never waits.
- * A rotation changes a handful of leaves: it swaps those replies in a copy of the table (every
- * version's path to them) instead of building, signing and compiling the whole tree again.
+ * whole whenever either changes, so the metadata port answers with a lookup and never waits.
+ * A rotation changes a handful of leaves: it lays their new replies over the compiled table, in
+ * place of the compiled reply objects that every version's path to them shares, instead of
+ * building, signing and compiling the whole tree again. An era compiled after the rotation shares
+ * those objects too, so it answers the current credentials as well.
  */
 export class ReplyCache {
   private compiled: Compiled;
@@ -62,37 +80,37 @@ export class ReplyCache {
 
   private compileAll(): Compiled {
     const inputs = this.inputs();
-    const table =
+    const replies =
       inputs.captured === undefined
         ? compileReplies(buildTree(inputs))
         : compileCaptured(inputs.captured, { credentials: credentialLeaves(inputs), sign: inputs.sign });
     return {
-      table,
-      credentialReplies: new Map([...credentialLeaves(inputs).keys()].map((path) => [path, table.get(`/latest/${path}`)!])),
+      replies,
+      credentialReplies: new Map([...credentialLeaves(inputs).keys()].map((path) => [path, replies.get(`/latest/${path}`)!])),
+      table: replies,
       container: containerCredentialsReply(inputs.credentials, inputs.instance.accountId, inputs.credentialsUnavailableReason),
     };
   }
 
-  /** Replaces only the credential leaves (the role's or the identity role's); falls back to a rebuild if they cannot be told apart. */
+  /**
+   * Replaces only the credential leaves (the role's or the identity role's); falls back to a rebuild
+   * if they cannot be told apart. Each rotation replaces every one of them, so it lays its replies
+   * over the compiled table, not over the last rotation's.
+   */
   swapCredentials(): void {
     const inputs = this.inputs();
-    const replaced = new Map<Reply, Reply>();
-    const next = new Map<string, Reply>();
+    const swapped = new Map<Reply, Reply>();
     for (const [path, leaf] of credentialLeaves(inputs)) {
-      const old = this.compiled.credentialReplies.get(path);
-      if (old === undefined || replaced.has(old)) {
+      const compiled = this.compiled.credentialReplies.get(path);
+      if (compiled === undefined || swapped.has(compiled)) {
         this.rebuild();
         return;
       }
-      const reply = leafReply(leaf);
-      replaced.set(old, reply);
-      next.set(path, reply);
+      swapped.set(compiled, leafReply(leaf));
     }
-    const table = new Map<string, Reply>();
-    for (const [key, reply] of this.compiled.table) table.set(key, replaced.get(reply) ?? reply);
     this.compiled = {
-      table,
-      credentialReplies: next,
+      ...this.compiled,
+      table: new SwappedReplies(this.compiled.replies, swapped),
       container: containerCredentialsReply(inputs.credentials, inputs.instance.accountId, inputs.credentialsUnavailableReason),
     };
   }

@@ -131,7 +131,22 @@ export function eraOf(version: string): string | undefined {
 }
 
 /** The tree as each era answers it: what appeared after the era is gone, and directories left empty with it. */
-export function treesByEra(tree: MetadataDir): ReadonlyMap<string, MetadataDir> {
-  const dated = date(tree, [], API_VERSIONS[0]!);
-  return new Map(ERAS.map((era) => [era, asOf(dated, era)]));
+export interface EraTrees {
+  /** A new tree each call; undefined for a name that is no era. */
+  get(era: string): MetadataDir | undefined;
+}
+
+/**
+ * Eras are made on request, as most clients read only `latest`: the tree is dated (every node matched
+ * against SINCE) at the first era asked for, once.
+ */
+export function treesByEra(tree: MetadataDir): EraTrees {
+  let dated: Dated[] | undefined;
+  return {
+    get(era) {
+      if (!ERAS.includes(era)) return undefined;
+      dated ??= date(tree, [], API_VERSIONS[0]!);
+      return asOf(dated, era);
+    },
+  };
 }

@@ -4,12 +4,14 @@ import supertest from "supertest";
 import { createAdminApp } from "../../src/admin/app";
 import { ReplyCache, type TreeState } from "../../src/cache/reply-cache";
 import { resolvePath } from "../../src/cache/replies";
+import { capturedTree } from "../../src/config/captured";
 import { ConfigError, resolveConfig } from "../../src/config/config";
 import { MAX_METADATA_PATHS, MAX_TAGS } from "../../src/config/description";
 import { createMockSource } from "../../src/credentials/mock";
 import { Refresher } from "../../src/credentials/refresher";
 import { createIdentityCredentials } from "../../src/instance/identity-credentials";
 import { describeInstance } from "../../src/instance/instance";
+import { API_VERSIONS } from "../../src/instance/versions";
 import { silentLogger } from "../../src/log";
 import { testEmulator } from "../support/emulator";
 import { FakeClock } from "../support/fake-clock";
@@ -17,7 +19,7 @@ import { FakeClock } from "../support/fake-clock";
 const ROLE = "cache-role";
 const VERSIONS = ["latest", "2021-03-23", "2016-09-02"];
 
-async function cacheOnFakeClock() {
+async function cacheOnFakeClock(more: () => Partial<TreeState> = () => ({})) {
   const clock = new FakeClock();
   const instance = describeInstance({ region: "us-east-1", instanceType: "t3.micro", instanceLifeCycle: "on-demand" }, "cache-seed", clock.now());
   const source = createMockSource({ durationSeconds: 3600, accountId: instance.accountId, clock });
@@ -36,6 +38,7 @@ async function cacheOnFakeClock() {
       signatures += 1;
       return { signature: `sig-${document.length}`, pkcs7: "pkcs7", rsa2048: "rsa2048" };
     },
+    ...more(),
   });
   const cache = new ReplyCache(refresher, state);
   identity.onChange(() => cache.swapCredentials());
@@ -83,6 +86,82 @@ test("the identity role's credentials are swapped the same way", async () => {
   assert.equal(JSON.parse(text(cache, `/latest/${path}`)!).AccessKeyId, key);
   assert.equal(JSON.parse(text(cache, `/2021-03-23/${path}`)!).AccessKeyId, key);
   assert.equal(signatures(), signed);
+});
+
+const CREDENTIALS = `meta-data/iam/security-credentials/${ROLE}`;
+const IDENTITY = "meta-data/identity-credentials/ec2/security-credentials/ec2-instance";
+
+/** Every listed version's credential documents' keys, as served: undefined where the version has no such path. */
+function keysServed(cache: ReplyCache, path: string): Map<string, string | undefined> {
+  return new Map(API_VERSIONS.map((version) => {
+    const body = text(cache, `/${version}/${path}`);
+    return [version, body === undefined ? undefined : JSON.parse(body).AccessKeyId];
+  }));
+}
+
+test("a rotation serves the new credentials in every dated version, its era compiled before the rotation or after", async () => {
+  const { cache, refresher, identity } = await cacheOnFakeClock();
+  const key = () => refresher.current()!.credentials.accessKeyId;
+  const oldKey = key();
+  // Compiles one era before the rotation; the others are compiled by the reads after it.
+  assert.equal(JSON.parse(text(cache, `/2016-09-02/${CREDENTIALS}`)!).AccessKeyId, oldKey);
+  const before = cache.replies();
+
+  await refresher.refresh();
+  await identity.refresh();
+  const expected = (since: string, value: string) => new Map(API_VERSIONS.map((version) => [version, version >= since ? value : undefined]));
+  assert.deepEqual(keysServed(cache, CREDENTIALS), expected("2012-01-12", key()), "iam/ appeared with 2012-01-12");
+  assert.deepEqual(keysServed(cache, IDENTITY), expected("2018-08-17", identity.current()!.credentials.accessKeyId), "identity-credentials/ (2018-05-23) from the next listed version");
+  assert.notEqual(key(), oldKey);
+
+  await refresher.refresh();
+  assert.deepEqual(keysServed(cache, CREDENTIALS), expected("2012-01-12", key()), "a second rotation, every era compiled");
+  assert.equal(JSON.parse(before.get(`/2016-06-30/${CREDENTIALS}`)!.body.toString()).AccessKeyId, oldKey, "the old table is left as it was");
+  assert.equal(JSON.parse(before.get(`/2021-03-23/${CREDENTIALS}`)!.body.toString()).AccessKeyId, oldKey, "in eras compiled after it too");
+});
+
+test("an era compiled after rotations and an override answers the current credentials", async () => {
+  const { cache, refresher } = await cacheOnFakeClock();
+  await refresher.refresh();
+  await refresher.refresh();
+  cache.setOverride({ code: "Expired" });
+  const served = JSON.parse(text(cache, `/2014-02-25/${CREDENTIALS}`)!);
+  assert.equal(served.AccessKeyId, refresher.current()!.credentials.accessKeyId);
+  assert.equal(served.Code, "Expired");
+  assert.match(text(cache, "/2021-07-15/meta-data/iam/info")!, /"Code" : "Expired"/);
+  assert.equal(text(cache, "/2014-02-25/meta-data/iam/info"), text(cache, "/latest/meta-data/iam/info"));
+});
+
+test("an era compiled late answers from the last build's tree; a rebuild discards the compiled eras", async () => {
+  let value = "one";
+  const { cache } = await cacheOnFakeClock(() => ({ overrides: { "custom/value": value } }));
+  const served = () => ["latest", "2016-09-02", "2021-03-23"].map((version) => text(cache, `/${version}/meta-data/custom/value`));
+  assert.equal(text(cache, "/2016-09-02/meta-data/custom/value"), "one");
+  value = "two";
+  assert.deepEqual(served(), ["one", "one", "one"], "until a rebuild, every era answers from the tree latest answers from");
+  cache.rebuild();
+  assert.deepEqual(served(), ["two", "two", "two"]);
+  assert.equal(cache.replies().get("/2016-06-30/meta-data/instance-id"), cache.replies().get("/latest/meta-data/instance-id"), "eras share latest's replies");
+});
+
+test("a captured instance's dated versions are compiled on request and rotate with latest", async () => {
+  const captured = capturedTree("capture", {
+    "meta-data/": "iam/\ninstance-id",
+    "meta-data/instance-id": "i-0123456789abcdef0",
+    "meta-data/iam/": "info\nsecurity-credentials/",
+    "meta-data/iam/security-credentials/": ROLE,
+  });
+  const { cache, refresher } = await cacheOnFakeClock(() => ({ captured }));
+  const oldKey = refresher.current()!.credentials.accessKeyId;
+  assert.equal(JSON.parse(text(cache, `/2016-09-02/${CREDENTIALS}`)!).AccessKeyId, oldKey);
+  await refresher.refresh();
+  const newKey = refresher.current()!.credentials.accessKeyId;
+  assert.notEqual(newKey, oldKey);
+  for (const version of ["latest", "2016-09-02", "2021-03-23", "1.0"]) {
+    assert.equal(JSON.parse(text(cache, `/${version}/${CREDENTIALS}`)!).AccessKeyId, newKey, version);
+    assert.equal(text(cache, `/${version}/meta-data/instance-id/`), "i-0123456789abcdef0", version);
+    assert.equal(text(cache, `/${version}`), "meta-data", version);
+  }
 });
 
 test("the expanded description is bounded: metadata paths, their bytes, and EC2's 50 tags", async () => {

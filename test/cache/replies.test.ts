@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { compileReplies, LazyEras, resolvePath, textReply, type Reply } from "../../src/cache/replies";
+import type { MetadataDir } from "../../src/instance/tree";
+import { ERAS } from "../../src/instance/versions";
+
+const dir = (entries: Record<string, string | MetadataDir>): MetadataDir => new Map(Object.entries(entries));
+
+test("an era's replies are added at the first request for one of its keys, once; latest and unknown versions add none", () => {
+  const table = new Map<string, Reply>([["/latest/meta-data/instance-id", textReply(200, "i-1")]]);
+  const added: string[] = [];
+  const replies = new LazyEras(table, (era) => {
+    added.push(era);
+    table.set(`/${era}/meta-data/instance-id`, textReply(200, `i-1 as of ${era}`));
+  });
+  assert.equal(replies.get("/latest/meta-data/instance-id")?.body.toString(), "i-1");
+  assert.equal(replies.get("/latest/meta-data/nothing"), undefined);
+  assert.equal(replies.get("/2099-01-01/meta-data/instance-id"), undefined);
+  assert.equal(replies.get("/"), undefined);
+  assert.equal(replies.get("nothing"), undefined);
+  assert.deepEqual(added, [], "nothing is compiled before a dated era is asked for");
+
+  assert.equal(replies.get("/2016-06-30/meta-data/instance-id")?.body.toString(), "i-1 as of 2016-06-30");
+  assert.equal(replies.get("/2016-06-30/meta-data/nothing"), undefined, "a miss in a compiled era compiles nothing again");
+  assert.equal(replies.get("/2016-06-30/meta-data/instance-id")?.body.toString(), "i-1 as of 2016-06-30");
+  assert.equal(replies.get("/2016-06-30"), undefined, "the era's own root finds it compiled");
+  assert.deepEqual(added, ["2016-06-30"]);
+
+  replies.get("/2009-04-04");
+  assert.deepEqual(added, ["2016-06-30", "2009-04-04"], "a version's root is a key of its era");
+  for (const era of ERAS) replies.get(`/${era}/meta-data/instance-id`);
+  assert.deepEqual(added.sort(), [...ERAS].sort(), "every era once");
+});
+
+test("compiled on request, a dated version answers as EC2's does and shares latest's reply objects", () => {
+  const tree = dir({
+    "meta-data": dir({
+      "instance-id": "i-0123456789abcdef0",
+      placement: dir({ "availability-zone": "us-east-1a", region: "us-east-1" }),
+      tags: dir({ instance: dir({ Name: "x" }) }),
+    }),
+    "user-data": "data",
+  });
+  const replies = compileReplies(tree);
+  const get = (path: string) => {
+    const resolved = resolvePath(path);
+    assert.equal(resolved.kind, "metadata");
+    return resolved.kind === "metadata" ? replies.get(resolved.key) : undefined;
+  };
+  assert.equal(get("/")?.body.toString().split("\n").at(-1), "latest");
+  assert.equal(get("/2009-04-04/meta-data/")?.body.toString(), "instance-id\nplacement/");
+  assert.equal(get("/2009-04-04/meta-data/placement/")?.body.toString(), "availability-zone");
+  assert.equal(get("/2009-04-04/meta-data/placement/region"), undefined, "placement/region came with 2020-08-24");
+  assert.equal(get("/2009-04-04")?.body.toString(), "meta-data\nuser-data");
+  assert.equal(get("/2021-03-23/meta-data/tags/instance/Name")?.body.toString(), "x");
+  assert.equal(get("/2021-03-23/meta-data/instance-id/")?.body.toString(), "i-0123456789abcdef0");
+  for (const version of ["2009-04-04", "2016-09-02", "2021-03-23", "2024-04-11"]) {
+    assert.equal(get(`/${version}/meta-data/instance-id`), get("/latest/meta-data/instance-id"), version);
+    assert.equal(get(`/${version}/user-data`), get("/latest/user-data"), version);
+  }
+});
