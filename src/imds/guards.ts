@@ -2,7 +2,7 @@ import { BlockList } from "node:net";
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import { canonicalIp, ipVersion, parseCidr, WILDCARD_ADDRESSES } from "../addresses";
+import { canonicalIp, ipVersion, isLoopback, parseCidr, WILDCARD_ADDRESSES } from "../addresses";
 import { textReply, type Reply } from "../cache/replies";
 import type { Refusals } from "../refusals";
 
@@ -63,16 +63,19 @@ export function createHostCheck(policy: HostPolicy): (host: string | undefined) 
 
 /**
  * Callers allowed by default: loopback, and the networks of the addresses the daemon listens on
- * (all interfaces' networks for a wildcard listener), as EC2 answers only its own instance.
+ * (all interfaces' networks for a wildcard listener), as EC2 answers only its own instance. A
+ * loopback listener's network is loopback already: the interfaces are not read for it (a
+ * millisecond or more of every start on a laptop).
  */
 export function defaultAllowedCidrs(
   listenAddresses: readonly string[],
-  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
+  interfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces,
 ): string[] {
   const anyIp = listenAddresses.some((address) => WILDCARD_ADDRESSES.has(address));
   const wanted = new Set(listenAddresses.map(canonicalIp));
   const cidrs = ["127.0.0.0/8", "::1/128"];
-  for (const info of Object.values(interfaces).flat()) {
+  const listed = anyIp || [...wanted].some((address) => !isLoopback(address)) ? interfaces() : {};
+  for (const info of Object.values(listed).flat()) {
     if (info !== undefined && info.cidr !== null && (anyIp || wanted.has(canonicalIp(info.address)))) cidrs.push(info.cidr);
   }
   for (const address of wanted) {

@@ -79,14 +79,16 @@ describe("callers", () => {
       eth0: [{ address: "169.254.169.254", netmask: "255.255.255.0", family: "IPv4", mac: "02:42:a9:fe:a9:fe", internal: false, cidr: "169.254.169.254/24" }],
       eth1: [{ address: "10.1.2.3", netmask: "255.255.0.0", family: "IPv4", mac: "02:42:0a:01:02:03", internal: false, cidr: "10.1.2.3/16" }],
     } as const;
-    const specific = createCallerCheck(defaultAllowedCidrs(["169.254.169.254"], interfaces as never));
+    const specific = createCallerCheck(defaultAllowedCidrs(["169.254.169.254"], () => interfaces as never));
     assert.equal(specific("169.254.169.7"), true, "a container on the emulator's network");
     assert.equal(specific("::ffff:127.0.0.1"), true);
     assert.equal(specific("::1"), true);
     assert.equal(specific("10.1.9.9"), false, "another network of the host");
-    const wildcard = createCallerCheck(defaultAllowedCidrs(["0.0.0.0"], interfaces as never));
+    const wildcard = createCallerCheck(defaultAllowedCidrs(["0.0.0.0"], () => interfaces as never));
     assert.equal(wildcard("10.1.9.9"), true);
     assert.equal(wildcard("192.0.2.1"), false);
+    const unread = () => assert.fail("a loopback listener's callers are loopback: the interfaces are not read");
+    assert.deepEqual(defaultAllowedCidrs(["127.0.0.1", "::1", "localhost"], unread), ["127.0.0.0/8", "::1/128", "127.0.0.1", "::1"]);
   });
 
   test("--allow-cidr replaces the default: a caller outside gets 403", async () => {
