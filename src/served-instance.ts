@@ -9,7 +9,7 @@ import { EventBoard, type InstanceEvents } from "./instance/events";
 import { seededHex, type Instance } from "./instance/instance";
 import { openSshPublicKey } from "./instance/public-key";
 import type { LazySigner } from "./instance/lazy-signer";
-import type { Role } from "./instance/tree";
+import { Deferred, type Role } from "./instance/tree";
 import { ReplyCache } from "./cache/reply-cache";
 import { parseCredentialOverride, type CredentialOverride } from "./cache/credential-override";
 import { instanceEdge, type InstanceEdge } from "./faults/edge";
@@ -84,7 +84,7 @@ export class ServedInstance implements InstanceControls, ServedInstanceView {
       instanceProfileArn: `arn:${instance.partition}:iam::${instance.accountId}:instance-profile/${config.roleName}`,
       instanceProfileId: `AIPA${seededHex(seed, "instance-profile", 17).toUpperCase()}`,
     };
-    const publicKey = openSshPublicKey(seed, instance.keyName);
+    const publicKey = new Deferred(() => openSshPublicKey(seed, instance.keyName));
     this.tags = new Map(Object.entries(config.tags));
     this.overrides = new Map(Object.entries(config.metadata));
     this.board = new EventBoard(

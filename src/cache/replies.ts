@@ -1,5 +1,5 @@
 import { STATUS_CODES } from "node:http";
-import { ListedAs, Unavailable, Unlisted, type MetadataDir, type MetadataNode } from "../instance/tree";
+import { Deferred, ListedAs, Unavailable, Unlisted, type MetadataDir, type MetadataLeaf, type MetadataNode } from "../instance/tree";
 import { API_VERSIONS, ERAS, eraOf, treesByEra } from "../instance/versions";
 
 /** A response ready to write: resolved once when the tree changes (an era's at its first request), so a request only looks one up. */
@@ -54,8 +54,19 @@ export function errorReply(status: number): Reply {
 
 export const NOT_FOUND: Reply = errorReply(404);
 
-export function leafReply(node: string | Buffer | Unavailable): Reply {
+export function leafReply(node: MetadataLeaf): Reply {
   if (node instanceof Unavailable) return textReply(503, `503 - Service Unavailable: ${node.reason}`);
+  if (node instanceof Deferred) {
+    let body: Buffer | undefined;
+    return {
+      status: 200,
+      contentType: "text/plain",
+      get body() {
+        body ??= Buffer.from(node.text());
+        return body;
+      },
+    };
+  }
   if (Buffer.isBuffer(node)) return { status: 200, contentType: "application/octet-stream", body: node };
   return textReply(200, node);
 }
@@ -74,7 +85,7 @@ function listing(dir: MetadataDir, markSubtrees: boolean): Reply {
 /** The table being built, and each leaf's reply made once: the eras' trees share their leaves. */
 interface Compiling {
   readonly table: Map<string, Reply>;
-  readonly leaves: Map<string | Buffer | Unavailable, Reply>;
+  readonly leaves: Map<MetadataLeaf, Reply>;
 }
 
 function addNode(compiling: Compiling, path: string, node: MetadataNode): void {

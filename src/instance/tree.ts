@@ -7,11 +7,26 @@ import type { Instance, NetworkInterface } from "./instance";
  * The metadata tree as data: a string or Buffer is a leaf, a Map a directory. A leaf that cannot be
  * answered right now (credentials not yet fetched) is an Unavailable, which the port serves as 503.
  */
-export type MetadataNode = string | Buffer | Unavailable | Unlisted | ListedAs | MetadataDir;
+export type MetadataLeaf = string | Buffer | Unavailable | Deferred;
+export type MetadataNode = MetadataLeaf | Unlisted | ListedAs | MetadataDir;
 export type MetadataDir = Map<string, MetadataNode>;
 
 export class Unavailable {
   constructor(readonly reason: string) {}
+}
+
+/**
+ * A leaf whose text is made at its first read, then kept: the instance's SSH public key, a key
+ * derivation that no start needs (a reader of public-keys/ waits for it once).
+ */
+export class Deferred {
+  private made: string | undefined;
+  constructor(private readonly make: () => string) {}
+
+  text(): string {
+    this.made ??= this.make();
+    return this.made;
+  }
 }
 
 /** Served but left out of its parent's listing, as EC2 does with `iam/security-credentials-extended/`. */
@@ -54,7 +69,7 @@ export interface TreeInputs {
   readonly credentialsUnavailableReason: string;
   /** The role documents' `Code`: `Success` unless a test asks for another (docs/faults.md). */
   readonly credentialsCode?: string;
-  readonly publicKey: string;
+  readonly publicKey: string | Deferred;
   readonly events: InstanceEvents;
   readonly userData?: Buffer;
   /** Only given when instance metadata tags are enabled. */

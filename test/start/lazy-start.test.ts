@@ -21,6 +21,9 @@ for (const name of ["generateKeyPair", "generateKeyPairSync"]) {
   // Node marks generateKeyPair for promisify to resolve to both keys; the wrapper keeps the mark.
   for (const symbol of Object.getOwnPropertySymbols(original)) crypto[name][symbol] = original[symbol];
 }
+let derived = 0;
+const createPrivateKey = crypto.createPrivateKey;
+crypto.createPrivateKey = (...args) => { derived += 1; return createPrivateKey(...args); };
 const loaded = () => ["prom-client", "express", "yaml", "yargs", "@aws-sdk"].filter((name) =>
   Object.keys(require.cache).some((path) => path.includes("/node_modules/" + name + "/")));
 (async () => {
@@ -30,21 +33,28 @@ const loaded = () => ["prom-client", "express", "yaml", "yargs", "@aws-sdk"].fil
   const credentials = await get("/latest/meta-data/iam/security-credentials/imds-emulator");
   const document = await get("/latest/dynamic/instance-identity/document");
   const listing = await get("/latest/dynamic/instance-identity/");
-  const atStart = { loaded: loaded(), keys, statuses: [credentials[0], document[0]], listing: listing[1] };
+  const atStart = { loaded: loaded(), keys, derived, statuses: [credentials[0], document[0]], listing: listing[1] };
+  const sshKey = await get("/latest/meta-data/public-keys/0/openssh-key");
+  const sshKeyAgain = await get("/2016-09-02/meta-data/public-keys/0/openssh-key");
   const signature = await get("/latest/dynamic/instance-identity/signature");
   const metrics = (await imds.metrics()).text;
-  console.log(JSON.stringify({ atStart, signature, keysAfter: keys, loadedAfter: loaded(), metrics: metrics.includes("imds_emulator_requests_total"),
+  console.log(JSON.stringify({ atStart, sshKey, sshKeyAgain, derivedAfter: derived, signature, keysAfter: keys, loadedAfter: loaded(), metrics: metrics.includes("imds_emulator_requests_total"),
     certificate: imds.identityCertificate().startsWith("-----BEGIN CERTIFICATE-----"), document: document[1] }));
   await imds.stop();
 })();
 `;
 
-test("a start loads neither prom-client, express, yaml, yargs nor the AWS SDK, and makes no signing key until a signature is read", async () => {
+test("a start loads neither prom-client, express, yaml, yargs nor the AWS SDK, and makes no signing or SSH key until one is read", async () => {
   const result = await run(process.execPath, ["-e", PROBE], { PATH: process.env.PATH });
   assert.equal(result.code, 0, result.stderr);
   const report = JSON.parse(result.stdout);
   assert.deepEqual(report.atStart.loaded, []);
   assert.equal(report.atStart.keys, 0);
+  assert.equal(report.atStart.derived, 0, "the SSH public key is derived at its first read");
+  assert.equal(report.sshKey[0], 200);
+  assert.match(report.sshKey[1], /^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]+=* /);
+  assert.deepEqual(report.sshKeyAgain, report.sshKey, "a dated version serves the same key");
+  assert.equal(report.derivedAfter, 1, "derived once");
   assert.deepEqual(report.atStart.statuses, [200, 200]);
   assert.equal(report.atStart.listing, "document\npkcs7\nrsa2048\nsignature", "the listing names the signatures before they exist");
 
