@@ -1,6 +1,4 @@
-#!/usr/bin/env node
 import { closeSignalledInspector, reportInspectorClosings } from "./no-inspector";
-import "./compile-cache";
 import { parseCommandLine, wantsHelp } from "./args";
 import { bannerLines, startedFields, type ReadyFacts } from "./banner";
 import { bindListeners } from "./bind";

@@ -19,7 +19,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ["admin/"],
   ["served-instance.ts"],
   ["emulator.ts", "bind.ts"],
-  ["index.ts", "cli.ts", "no-inspector.ts", "banner.ts", "startup-errors.ts", "args.ts", "help.ts", "compile-cache.ts", "capture/"],
+  ["index.ts", "cli.ts", "no-inspector.ts", "banner.ts", "startup-errors.ts", "args.ts", "help.ts", "launch.ts", "capture/"],
 ];
 
 const SRC = resolve(__dirname, "..", "..", "..", "src");

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { Script } from "node:vm";
+
+/**
+ * The package's bin and the image's entrypoint: runs the bundled CLI (main.js beside it, built by
+ * tools/bundle.mjs) from the bytecode V8 compiled for it at build time (main.cache), so a start does
+ * not parse and compile the CLI again; Node 20 keeps no compile cache of its own. The cache is only
+ * read from beside the bundle and never written at run time: compiled code in a shared directory
+ * would be code that anyone who can write there gets to run.
+ *
+ * V8 refuses a cache made by another Node version or with other flags, but it tells sources apart
+ * only by their length: the cache starts with the bundle's first line, which names its build, and is
+ * used only beside that same build. Otherwise the bundle is compiled as usual.
+ */
+
+export const MAIN = "main.js";
+export const CODE_CACHE = "main.cache";
+
+export interface Main {
+  readonly dir: string;
+  readonly source: string;
+}
+
+export function readMain(dir: string): Main {
+  return { dir, source: readFileSync(join(dir, MAIN), "utf8") };
+}
+
+/** The bundle's first line: `// imds-emulator build <id>`, written by tools/bundle.mjs. */
+export function buildLine(main: Main): string {
+  const end = main.source.indexOf("\n");
+  return end === -1 ? main.source : main.source.slice(0, end);
+}
+
+/** The cache file's bytes for `main`: its build line, a newline, then V8's data. */
+export function cacheFile(main: Main, data: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${buildLine(main)}\n`), data]);
+}
+
+/** V8's data from the cache file beside `main`, when there is one and it was made for this build. */
+export function readCache(main: Main): Buffer | undefined {
+  let file: Buffer;
+  try {
+    file = readFileSync(join(main.dir, CODE_CACHE));
+  } catch {
+    return undefined;
+  }
+  const header = Buffer.from(`${buildLine(main)}\n`);
+  return file.subarray(0, header.length).equals(header) ? file.subarray(header.length) : undefined;
+}
+
+/** The bundle wrapped as Node wraps a CommonJS module; V8's data is only valid for this exact text. */
+export function compileMain(main: Main, cachedData?: Buffer): Script {
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${main.source}\n})`;
+  return new Script(wrapped, { filename: join(main.dir, MAIN), cachedData });
+}
+
+export function runMain(main: Main, script: Script): void {
+  const filename = join(main.dir, MAIN);
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(filename), module, filename, main.dir);
+}
+
+if (require.main === module) {
+  // Before anything is read: the CLI's no-inspector.ts takes over once the bundle runs.
+  process.on("SIGUSR1", () => undefined);
+  const main = readMain(__dirname);
+  runMain(main, compileMain(main, readCache(main)));
+}
