@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Script } from "node:vm";
 
@@ -57,15 +56,20 @@ export function compileMain(main: Main, cachedData?: Buffer): Script {
   return new Script(wrapped, { filename: join(main.dir, MAIN), cachedData });
 }
 
-export function runMain(main: Main, script: Script): void {
+/**
+ * `load` resolves main.js's requires: Node's built-in modules, and vendor/ files by a path relative to
+ * main.js, which the launcher's own require (in the same directory) resolves alike; node:module's
+ * createRequire would cost the start its ES module loader.
+ */
+export function runMain(main: Main, script: Script, load: NodeJS.Require): void {
   const filename = join(main.dir, MAIN);
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(filename), module, filename, main.dir);
+  script.runInThisContext()(module.exports, load, module, filename, main.dir);
 }
 
 if (require.main === module) {
   // Before anything is read: the CLI's no-inspector.ts takes over once the bundle runs.
   process.on("SIGUSR1", () => undefined);
   const main = readMain(__dirname);
-  runMain(main, compileMain(main, readCache(main)));
+  runMain(main, compileMain(main, readCache(main)), require);
 }

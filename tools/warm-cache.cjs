@@ -8,6 +8,7 @@ const { join } = require("node:path");
 
 const DIR = process.argv[2];
 const { readMain, compileMain, runMain, cacheFile, MAIN, CODE_CACHE } = require(join(DIR, "cli.js"));
+const { createRequire } = require("node:module");
 
 const freePort = () =>
   new Promise((resolve, reject) => {
@@ -33,7 +34,7 @@ async function main() {
   process.argv = [process.execPath, join(DIR, MAIN), "--host", "127.0.0.1", "--port", String(port)];
   const main = readMain(DIR);
   const script = compileMain(main);
-  runMain(main, script);
+  runMain(main, script, createRequire(join(DIR, MAIN)));
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (Date.now() > deadline) throw new Error("the CLI did not serve credentials within 20 s");
