@@ -26,7 +26,7 @@ import { tempDir } from "../support/tmp";
 // Sidecar mode without a cluster: a network namespace of this test's own plays the pod. Everything the
 // pod does comes from the rendered sidecar-example overlay, not retyped here: the pod's sysctls, the
 // address step's command run with busybox (the step's image) under its security context, the emulator
-// started from the built dist/cli.js with its container's environment, user, capabilities and a
+// started from the built dist/bin/cli.js with its container's environment, user, capabilities and a
 // read-only root, its startup probe, and the job's own container command. Then unmodified clients in
 // the same namespace find an instance role at 169.254.169.254, as the pod's containers would.
 
@@ -108,7 +108,7 @@ describe("sidecar mode: a network namespace plays the pod of the rendered sideca
     const probe = emulator.startupProbe!.exec!.command;
     assert.equal((await inPod([...prefix, ...probe], emulatorEnv)).code, 1, "the probe fails while nothing serves");
 
-    // The image's entrypoint is `node /app/dist/cli.js` with no arguments: everything comes from the environment.
+    // The image's entrypoint is `node /app/dist/bin/cli.js` with no arguments: everything comes from the environment.
     daemon = await startDaemon([], emulatorEnv, 15_000, { prefix: [...(netns as Netns).exec, ...prefix], listen: [], cli: [node, CLI] });
     const listening = daemon.logs.filter((line) => line.event === "listening").map((line) => `${line.address}:${line.port}`);
     assert.deepEqual(listening.sort(), ["169.254.169.254:80", "fd00:ec2::254:80"]);
