@@ -80,13 +80,14 @@ export class ReplyCache {
 
   private compileAll(): Compiled {
     const inputs = this.inputs();
+    const leaves = credentialLeaves(inputs);
     const replies =
       inputs.captured === undefined
         ? compileReplies(buildTree(inputs))
-        : compileCaptured(inputs.captured, { credentials: credentialLeaves(inputs), sign: inputs.sign });
+        : compileCaptured(inputs.captured, { credentials: leaves, sign: inputs.sign });
     return {
       replies,
-      credentialReplies: new Map([...credentialLeaves(inputs).keys()].map((path) => [path, replies.get(`/latest/${path}`)!])),
+      credentialReplies: new Map([...leaves.keys()].map((path) => [path, replies.get(`/latest/${path}`)!])),
       table: replies,
       container: containerCredentialsReply(inputs.credentials, inputs.instance.accountId, inputs.credentialsUnavailableReason),
     };

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { startDaemon, CLI } from "../support/daemon";
+import { CLI, imdsCredentials, startDaemon } from "../support/daemon";
 import { tempDir } from "../support/tmp";
 
 /**
@@ -32,12 +32,6 @@ async function loadedBy(daemon: { child: { kill(signal: NodeJS.Signals): boolean
 const vendorFiles = (files: readonly string[]) =>
   files.filter((file) => file.includes("/dist/bin/vendor/")).map((file) => file.slice(file.lastIndexOf("/") + 1)).sort();
 
-async function credentials(url: string): Promise<number> {
-  const token = await (await fetch(`${url}/latest/api/token`, { method: "PUT", headers: { "X-aws-ec2-metadata-token-ttl-seconds": "60" } })).text();
-  const headers = { "X-aws-ec2-metadata-token": token };
-  const role = await (await fetch(`${url}/latest/meta-data/iam/security-credentials/`, { headers })).text();
-  return (await fetch(`${url}/latest/meta-data/iam/security-credentials/${role}`, { headers })).status;
-}
 
 test("the shipped CLI's start reads no vendor file, no promise-based fs or DNS (nor the readline they bring); an admin listener reads express, a scrape prom-client", async () => {
   const dir = tempDir("imds-lazy-cli-");
@@ -48,7 +42,7 @@ test("the shipped CLI's start reads no vendor file, no promise-based fs or DNS (
 
   const plain = await startDaemon([], env, 15_000, { cli: [process.execPath, "--require", probe, CLI] });
   try {
-    assert.equal(await credentials(plain.url), 200);
+    await imdsCredentials(plain.url);
     const loaded = await loadedBy(plain, out);
     assert.deepEqual(vendorFiles(loaded.files), []);
     assert.ok(loaded.builtins.includes("http"), "the probe lists built-in modules");

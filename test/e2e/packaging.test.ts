@@ -6,7 +6,7 @@ import { join, relative } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { resolveConfig } from "../../src/config/config";
-import { run, startDaemon } from "../support/daemon";
+import { imdsCredentials, run, startDaemon } from "../support/daemon";
 import { requireMoto, startMoto, type Moto } from "../support/moto";
 
 const ROOT = join(__dirname, "..", "..", "..");
@@ -400,20 +400,6 @@ function npmEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && key !== "INIT_CWD"));
 }
 
-async function imdsCredentials(url: string): Promise<Record<string, string>> {
-  const tokenResponse = await fetch(`${url}/latest/api/token`, {
-    method: "PUT",
-    headers: { "X-aws-ec2-metadata-token-ttl-seconds": "60" },
-  });
-  assert.equal(tokenResponse.status, 200);
-  const headers = { "X-aws-ec2-metadata-token": await tokenResponse.text() };
-  const listing = await fetch(`${url}/latest/meta-data/iam/security-credentials/`, { headers });
-  assert.equal(listing.status, 200);
-  const role = (await listing.text()).trim();
-  const credentials = await fetch(`${url}/latest/meta-data/iam/security-credentials/${role}`, { headers });
-  assert.equal(credentials.status, 200);
-  return (await credentials.json()) as Record<string, string>;
-}
 
 describe("the npm package", () => {
   let work: string;

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { tempDir } from "./tmp";
@@ -107,4 +108,20 @@ export async function cleanClientEnv(endpoint: string, extra: NodeJS.ProcessEnv 
     AWS_EC2_METADATA_SERVICE_ENDPOINT: endpoint,
     ...extra,
   };
+}
+
+/** What an SDK reads at its start: a token, the role's name, its credential document (each must answer 200). */
+export async function imdsCredentials(url: string): Promise<Record<string, string>> {
+  const tokenResponse = await fetch(`${url}/latest/api/token`, {
+    method: "PUT",
+    headers: { "X-aws-ec2-metadata-token-ttl-seconds": "60" },
+  });
+  assert.equal(tokenResponse.status, 200);
+  const headers = { "X-aws-ec2-metadata-token": await tokenResponse.text() };
+  const listing = await fetch(`${url}/latest/meta-data/iam/security-credentials/`, { headers });
+  assert.equal(listing.status, 200);
+  const role = (await listing.text()).trim();
+  const credentials = await fetch(`${url}/latest/meta-data/iam/security-credentials/${role}`, { headers });
+  assert.equal(credentials.status, 200);
+  return (await credentials.json()) as Record<string, string>;
 }
