@@ -50,10 +50,9 @@ export function readCache(main: Main): Buffer | undefined {
   return file.subarray(0, header.length).equals(header) ? file.subarray(header.length) : undefined;
 }
 
-/** The bundle wrapped as Node wraps a CommonJS module; V8's data is only valid for this exact text. */
+/** The bundle is a function expression, the wrapper Node puts around a CommonJS module; V8's data is only valid for this exact text. */
 export function compileMain(main: Main, cachedData?: Buffer): Script {
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${main.source}\n})`;
-  return new Script(wrapped, { filename: join(main.dir, MAIN), cachedData });
+  return new Script(main.source, { filename: join(main.dir, MAIN), cachedData });
 }
 
 /**

@@ -39,18 +39,23 @@ const vendorExternal = {
 
 rmSync(OUT, { recursive: true, force: true });
 await Promise.all([
-  // cli.js is the launcher (src/launch.ts), main.js the CLI it runs. import() becomes require(): the
-  // vendor files are CommonJS, and the launcher runs main.js as a vm.Script. Our code reads no
-  // function's name, so it is spared the __name() call for each of its functions at every start.
+  // cli.js is the launcher (src/launch.ts), main.js the CLI it runs.
+  build({ ...common, entryPoints: { cli: join(ROOT, "src/launch.ts") }, outdir: OUT, keepNames: false }),
+  // import() becomes require(): the vendor files are CommonJS, and the launcher runs main.js as a
+  // vm.Script. Our code reads no function's name, so it is spared the __name() call for each of its
+  // functions at every start.
   build({
     ...common,
-    entryPoints: { cli: join(ROOT, "src/launch.ts"), main: join(ROOT, "src/cli.ts") },
+    entryPoints: { main: join(ROOT, "src/cli.ts") },
     outdir: OUT,
     plugins: [vendorExternal],
     supported: { "dynamic-import": false },
     keepNames: false,
     // The first line names the build: the launcher uses main.cache only beside the main.js it was made for.
-    banner: { js: `// imds-emulator build ${randomBytes(12).toString("hex")}` },
+    // The file is the function Node would wrap a CommonJS module in, so the launcher compiles its text as
+    // read, without building a second copy of it wrapped on every start.
+    banner: { js: `// imds-emulator build ${randomBytes(12).toString("hex")}\n(function (exports, require, module, __filename, __dirname) {` },
+    footer: { js: "})" },
   }),
   // The STS worker is a file of its own (credentials/worker-source.ts starts it by path), with the SDK in it.
   build({ ...common, entryPoints: { "sts-worker": join(ROOT, "src/credentials/sts-worker.ts") }, outdir: OUT }),
