@@ -82,6 +82,62 @@ export function ipVersion(text: string): 0 | 4 | 6 {
   return isIpv6(text) ? 6 : 0;
 }
 
+/** A dotted quad's four octets, written into `bytes` from `at`. */
+function writeQuad(text: string, bytes: Uint8Array, at: number): void {
+  const octets = text.split(".");
+  for (let i = 0; i < 4; i++) bytes[at + i] = Number(octets[i]);
+}
+
+/**
+ * An IP literal as 16 bytes, an IPv4 address as its IPv4-mapped IPv6 form (`::ffff:a.b.c.d`) and a
+ * zone id left out, so that either family compares in one space as node:net's BlockList compares
+ * them; undefined for anything else.
+ */
+export function ipBytes(text: string): Uint8Array | undefined {
+  const version = ipVersion(text);
+  if (version === 0) return undefined;
+  const bytes = new Uint8Array(16);
+  if (version === 4) {
+    bytes[10] = 0xff;
+    bytes[11] = 0xff;
+    writeQuad(text, bytes, 12);
+    return bytes;
+  }
+  const zone = text.indexOf("%");
+  const address = zone === -1 ? text : text.slice(0, zone);
+  const gap = address.indexOf("::");
+  const groupsOf = (part: string) => (part === "" ? [] : part.split(":"));
+  const head = groupsOf(gap === -1 ? address : address.slice(0, gap));
+  const tail = gap === -1 ? [] : groupsOf(address.slice(gap + 2));
+  const put = (groups: string[], from: number) => {
+    let at = from;
+    for (const group of groups) {
+      if (group.includes(".")) {
+        writeQuad(group, bytes, at);
+        at += 4;
+      } else {
+        const value = parseInt(group, 16);
+        bytes[at++] = value >> 8;
+        bytes[at++] = value & 0xff;
+      }
+    }
+  };
+  put(head, 0);
+  const tailBytes = tail.reduce((sum, group) => sum + (group.includes(".") ? 4 : 2), 0);
+  put(tail, 16 - tailBytes);
+  return bytes;
+}
+
+/** Whether the first `bits` bits of `address` and `network` (both from ipBytes) are the same. */
+export function inNetwork(address: Uint8Array, network: Uint8Array, bits: number): boolean {
+  const whole = bits >> 3;
+  for (let i = 0; i < whole; i++) if (address[i] !== network[i]) return false;
+  const rest = bits & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (address[whole]! & mask) === (network[whole]! & mask);
+}
+
 /** `10.0.0.0/8`, `fd00::/8`, or a bare address (a /32 or /128). */
 export function parseCidr(text: string): { address: string; prefix: number; family: "ipv4" | "ipv6" } | undefined {
   const [address, prefixText, extra] = text.split("/");

@@ -1,13 +1,42 @@
-import { parseArgs } from "node:util";
 import { OPTIONS } from "./config/schema";
 import { nearest } from "./config/suggest";
 import { ConfigError } from "./validation";
 
 /**
- * The command line of a start, read with Node's own parser: yargs takes a tenth of the start to
- * load, so it is loaded only for --help, --version and shell completion (help.ts). The messages are
- * the ones yargs gave, with the nearest real option named for a misspelt one.
+ * The command line of a start, read here: yargs takes a tenth of the start to load, so it is loaded
+ * only for --help, --version and shell completion (help.ts). Node's util.parseArgs would do, but its
+ * code is compiled at each start. The messages are the ones yargs gave, with the nearest real option
+ * named for a misspelt one.
  */
+
+export type Token = { kind: "option"; name: string; value?: string } | { kind: "positional"; value: string } | { kind: "option-terminator" };
+
+/**
+ * The words of a command line, as util.parseArgs reads them when it knows no options: `--name` and
+ * `--name=value`; `-abc` as the short options a, b and c; `--` ends the options; the rest are
+ * positionals, values being taken by the parser below.
+ */
+export function tokenize(argv: readonly string[]): Token[] {
+  const tokens: Token[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    if (arg === "--") {
+      tokens.push({ kind: "option-terminator" });
+      for (const rest of argv.slice(index + 1)) tokens.push({ kind: "positional", value: rest });
+      break;
+    }
+    if (arg.startsWith("--")) {
+      // As parseArgs reads it, `--=x` is an option named "=x".
+      const equals = arg.indexOf("=", 3);
+      tokens.push(equals === -1 ? { kind: "option", name: arg.slice(2) } : { kind: "option", name: arg.slice(2, equals), value: arg.slice(equals + 1) });
+    } else if (arg.length > 1 && arg.startsWith("-")) {
+      for (const name of arg.slice(1)) tokens.push({ kind: "option", name });
+    } else {
+      tokens.push({ kind: "positional", value: arg });
+    }
+  }
+  return tokens;
+}
 
 /** Options that take no value: `--wait-for-credentials`, also `--wait-for-credentials=false` and `--no-wait-for-credentials`. */
 export function isFlag(choices: readonly string[] | undefined): boolean {
@@ -29,7 +58,7 @@ function unknown(names: readonly string[], options: ReadonlySet<string>): Config
 
 /** Every option given, by name: a list of its values (config.ts keeps the last of a single-value option), `true`/`false` for a flag. */
 export function parseCommandLine(argv: readonly string[]): Record<string, unknown> {
-  const { tokens } = parseArgs({ args: [...argv], strict: false, allowPositionals: true, tokens: true, options: {} });
+  const tokens = tokenize(argv);
   const values: Record<string, unknown> = {};
   const unknowns: string[] = [];
   const unknownOptions = new Set<string>();

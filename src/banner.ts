@@ -17,11 +17,13 @@ export interface ReadyFacts {
 
 const WILDCARD_LOOPBACK: Record<string, string> = { "0.0.0.0": "127.0.0.1", "[::]": "[::1]" };
 
-/** A URL a client on this machine can use: a wildcard listener is reached through loopback. */
+/**
+ * A URL a client on this machine can use, from a listener's `http://host:port` (bind.ts): a wildcard
+ * listener is reached through loopback, and port 80 goes without saying.
+ */
 export function endpointOf(url: string): string {
-  const parsed = new URL(url);
-  const host = WILDCARD_LOOPBACK[parsed.hostname] ?? parsed.hostname;
-  return `http://${host}${parsed.port === "" ? "" : `:${parsed.port}`}`;
+  const [, host = "", port] = /^http:\/\/(.+?)(?::(\d+))?$/.exec(url) ?? [];
+  return `http://${WILDCARD_LOOPBACK[host] ?? host}${port === undefined || port === "80" ? "" : `:${port}`}`;
 }
 
 export function exportLine(facts: ReadyFacts): string {

@@ -1,8 +1,7 @@
-import { BlockList } from "node:net";
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import { canonicalIp, ipVersion, isLoopback, parseCidr, WILDCARD_ADDRESSES } from "../addresses";
+import { canonicalIp, inNetwork, ipBytes, ipVersion, isLoopback, parseCidr, WILDCARD_ADDRESSES } from "../addresses";
 import { textReply, type Reply } from "../cache/replies";
 import type { Refusals } from "../refusals";
 
@@ -84,17 +83,19 @@ export function defaultAllowedCidrs(
   return cidrs;
 }
 
-/** Source addresses outside the allowed networks get 403: another container or host on the network gets nothing. */
+/**
+ * Source addresses outside the allowed networks get 403: another container or host on the network
+ * gets nothing. Networks and addresses compare as node:net's BlockList compares them (an IPv4 network
+ * holds the IPv4-mapped IPv6 form of its addresses too), without the modules it loads at every start.
+ */
 export function createCallerCheck(cidrs: readonly string[]): (address: string | undefined) => boolean {
-  const allowed = new BlockList();
-  for (const cidr of cidrs) {
+  const networks = cidrs.flatMap((cidr) => {
     const parsed = parseCidr(cidr);
-    if (parsed !== undefined) allowed.addSubnet(parsed.address, parsed.prefix, parsed.family);
-  }
+    return parsed === undefined ? [] : [{ bytes: ipBytes(parsed.address)!, bits: parsed.family === "ipv4" ? 96 + parsed.prefix : parsed.prefix }];
+  });
   return (address) => {
-    if (address === undefined) return false;
-    const ip = canonicalIp(address);
-    return allowed.check(ip, ipVersion(ip) === 6 ? "ipv6" : "ipv4");
+    const bytes = address === undefined ? undefined : ipBytes(address);
+    return bytes !== undefined && networks.some((network) => inNetwork(bytes, network.bytes, network.bits));
   };
 }
 

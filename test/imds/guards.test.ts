@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { connect, type Socket } from "node:net";
+import { BlockList, connect, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { parseCidr } from "../../src/addresses";
+import { canonicalIp, ipVersion, parseCidr } from "../../src/addresses";
 import { createCallerCheck, createHostCheck, defaultAllowedCidrs, hostOf } from "../../src/imds/guards";
 import { createTokenAuthority } from "../../src/imds/tokens";
 import { resolveConfig, ConfigError } from "../../src/config/config";
@@ -89,6 +89,47 @@ describe("callers", () => {
     assert.equal(wildcard("192.0.2.1"), false);
     const unread = () => assert.fail("a loopback listener's callers are loopback: the interfaces are not read");
     assert.deepEqual(defaultAllowedCidrs(["127.0.0.1", "::1", "localhost"], unread), ["127.0.0.0/8", "::1/128", "127.0.0.1", "::1"]);
+  });
+
+  test("networks hold the addresses node:net's BlockList puts in them, in every way of writing them", () => {
+    let seed = 11;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return (seed >> 8) % n;
+    };
+    const quad = () => [0, 1, 2, 3].map(() => [0, 1, 10, 127, 169, 192, 254, 255, next(256)][next(9)]).join(".");
+    const hextet = () => [0, 1, 0xffff, 0xfd00, 0xec2, 0xfe80, next(0x10000)][next(7)]!.toString(16);
+    const ipv6 = () => {
+      const groups = Array.from({ length: 8 }, hextet);
+      const form = next(6);
+      if (form === 0) return `::ffff:${quad()}`;
+      if (form === 1) return `::${quad()}`;
+      if (form === 2) return `${groups.slice(0, 6).join(":")}:${quad()}`;
+      if (form === 3) return `${groups.slice(0, 2).join(":")}::${groups.slice(5).join(":")}`;
+      if (form === 4) return `${groups.join(":").toUpperCase()}%eth${next(3)}`;
+      return groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
+    };
+    const address = () => (next(2) === 0 ? quad() : ipv6());
+    let checked = 0;
+    for (let i = 0; i < 4000; i++) {
+      const base = address();
+      const family = ipVersion(base) === 4 ? "ipv4" : "ipv6";
+      const prefix = next(family === "ipv4" ? 33 : 129);
+      const cidr = `${base.split("%")[0]}/${prefix}`;
+      const parsed = parseCidr(cidr);
+      if (parsed === undefined) continue;
+      const list = new BlockList();
+      list.addSubnet(parsed.address, parsed.prefix, parsed.family);
+      const check = createCallerCheck([cidr]);
+      // Near the network's own address too, so that both answers come up.
+      for (const caller of [address(), address(), base]) {
+        const ip = canonicalIp(caller);
+        assert.equal(check(caller), list.check(ip, ipVersion(ip) === 6 ? "ipv6" : "ipv4"), `${caller} in ${cidr}`);
+        checked += 1;
+      }
+    }
+    assert.ok(checked > 10_000);
+    assert.equal(createCallerCheck(["0.0.0.0/0"])("not an address"), false);
   });
 
   test("--allow-cidr replaces the default: a caller outside gets 403", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseCommandLine, wantsHelp } from "../../src/args";
+import { parseArgs } from "node:util";
+import { parseCommandLine, tokenize, wantsHelp } from "../../src/args";
 import { resolveConfig } from "../../src/config/config";
 
 test("options take a value after a space or an equals sign; repeated ones collect", () => {
@@ -37,4 +38,35 @@ test("--help, --version and completion go to yargs; a start never loads it", () 
     assert.equal(wantsHelp(argv), true, argv.join(" "));
   }
   assert.equal(wantsHelp(["--port", "80"]), false);
+});
+
+/** What util.parseArgs makes of a command line when it knows no options, in tokenize's shape. */
+function nodeTokens(argv: string[]) {
+  const { tokens } = parseArgs({ args: argv, strict: false, allowPositionals: true, tokens: true, options: {} });
+  return tokens.map((token) => {
+    if (token.kind === "option") return token.value === undefined ? { kind: "option", name: token.name } : { kind: "option", name: token.name, value: token.value };
+    return token.kind === "positional" ? { kind: "positional", value: token.value } : { kind: "option-terminator" };
+  });
+}
+
+test("the command line is cut into words as util.parseArgs cuts it", () => {
+  const cases = [
+    ["--port", "80", "--host=::1", "--host", "fd00:ec2::254"],
+    ["--a=b=c", "--=x", "--", "--port", "-p", "-"],
+    ["-p", "80", "-abc", "-", "--no-wait-for-credentials", "word", "-x=1"],
+    ["--", "--"],
+    ["--port=", "", "-é", "--ü=ö"],
+    [],
+  ];
+  const pieces = ["--port", "--host=", "=", "-", "--", "-ab", "80", "::1", "x", "", "--no-x", "-p=8"];
+  let seed = 7;
+  for (let n = 0; n < 300; n++) {
+    const argv: string[] = [];
+    for (let i = 0; i < n % 7; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      argv.push(pieces[seed % pieces.length]! + (seed % 3 === 0 ? pieces[(seed >> 4) % pieces.length]! : ""));
+    }
+    cases.push(argv);
+  }
+  for (const argv of cases) assert.deepEqual(tokenize(argv), nodeTokens(argv), JSON.stringify(argv));
 });

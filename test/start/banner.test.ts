@@ -11,6 +11,7 @@ test("the line to paste reaches a wildcard listener through loopback", () => {
   assert.equal(endpointOf("http://0.0.0.0:80"), "http://127.0.0.1");
   assert.equal(endpointOf("http://[::]:1338"), "http://[::1]:1338");
   assert.equal(endpointOf("http://[fd00:ec2::254]:80"), "http://[fd00:ec2::254]");
+  assert.equal(endpointOf("http://[::]"), "http://[::1]");
   assert.equal(exportLine({ urls: ["http://0.0.0.0:1338"], roleName: "r", source: "mock" }), "export AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1338");
 });
 
