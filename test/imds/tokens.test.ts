@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createTokenAuthority, parseTokenTtl } from "../../src/imds/tokens";
+import { createTokenAuthority, parseTokenTtl, randomPool } from "../../src/imds/tokens";
 import { FakeClock } from "../support/fake-clock";
 
 test("a token is valid for exactly its TTL", async () => {
@@ -67,4 +67,22 @@ test("verified tokens are remembered within a bound: each stays valid until its 
   const bytes = Buffer.from(fresh, "base64");
   bytes[47] = bytes[47]! ^ 0x01;
   assert.equal(tokens.verify(bytes.toString("base64")), undefined);
+});
+
+test("nonces come from a pool of CSPRNG bytes, each byte handed out once", () => {
+  let draws = 0;
+  let next = 0;
+  // Counting bytes stand in for the CSPRNG, so that a byte handed out twice shows.
+  const draw = (count: number) => {
+    draws += 1;
+    return Buffer.from(Array.from({ length: count }, () => next++));
+  };
+  const take = randomPool(64, draw);
+  const seen: number[] = [];
+  for (let i = 0; i < 30; i++) seen.push(...take(7));
+  assert.equal(draws, Math.ceil(30 / Math.floor(64 / 7)), "one draw per pool, the rest of a pool too small for a nonce is left");
+  assert.equal(new Set(seen).size, seen.length, "no byte handed out twice");
+  assert.equal(take(100).length, 100, "more than a pool is drawn on its own");
+  const tokens = new Set(Array.from({ length: 2000 }, () => createTokenAuthority(new FakeClock(), Buffer.alloc(32)).issue(60)));
+  assert.equal(tokens.size, 2000, "the same key and expiry still give 2,000 different tokens");
 });
