@@ -33,7 +33,7 @@ const WARMUP_S = flag("warmup", 1);
 const ROUNDS = flag("rounds", 3);
 const CONNECTIONS = 32;
 const TIME_LIMIT_MS = 10 * 60_000;
-const STARTUPS = 5;
+const STARTUPS = 11;
 
 const TARGETS = {
   credentialThroughput: 0.85,
