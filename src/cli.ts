@@ -11,7 +11,6 @@ import { raiseOpenFileLimit } from "./limits";
 import { createLogger, logRuntimeWarning, resolveLogFormat, type Logger } from "./log";
 import { Refusals } from "./refusals";
 import { deferredLog } from "./start-log";
-import { stderrIsTerminal, writeStderr } from "./stderr";
 import { startFailure } from "./startup-errors";
 
 /** In-flight requests get this long; the promise is an exit within 5 s. */
@@ -37,7 +36,7 @@ function announce(emulator: Emulator, config: Config, urls: readonly string[], a
     unavailableReason: health.reason,
   };
   if (pretty && config.logLevel !== "warn" && config.logLevel !== "error") {
-    writeStderr(`${bannerLines(facts, emulator.now(), colourWanted()).join("\n")}\n`);
+    process.stderr.write(`${bannerLines(facts, emulator.now(), colourWanted()).join("\n")}\n`);
     return;
   }
   log.info("started", {
@@ -52,7 +51,7 @@ function announce(emulator: Emulator, config: Config, urls: readonly string[], a
 
 /** Colours only on a terminal, and never when NO_COLOR is set (no-color.org). */
 function colourWanted(): boolean {
-  return stderrIsTerminal() && (process.env.NO_COLOR ?? "") === "";
+  return process.stderr.isTTY === true && (process.env.NO_COLOR ?? "") === "";
 }
 
 function handleSignals(emulator: Emulator, log: Logger): void {
@@ -105,11 +104,11 @@ async function main(): Promise<void> {
     }
     config = await loadConfig(parseCommandLine(argv));
   } catch (error) {
-    writeStderr(`imds-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`imds-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 2;
     return;
   }
-  const pretty = resolveLogFormat(config.logFormat, stderrIsTerminal()) === "pretty";
+  const pretty = resolveLogFormat(config.logFormat, process.stderr.isTTY === true) === "pretty";
   const start = deferredLog(createLogger(config.logLevel, undefined, undefined, { format: pretty ? "pretty" : "json", colour: pretty && colourWanted() }));
   const { log } = start;
   routeProcessWarnings(log);
@@ -130,7 +129,7 @@ async function main(): Promise<void> {
     announce(emulator, config, metadata.map((listening) => listening.url), admin?.url, log, pretty);
   } catch (error) {
     const failure = startFailure(error);
-    if (failure.exitCode === 2) writeStderr(`imds-emulator: ${failure.message}\n`);
+    if (failure.exitCode === 2) process.stderr.write(`imds-emulator: ${failure.message}\n`);
     else log.error("start-failed", { message: failure.message });
     process.exit(failure.exitCode);
   }

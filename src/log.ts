@@ -1,5 +1,4 @@
 import { prettyLine } from "./log-format";
-import { writeStderr } from "./stderr";
 
 /** Structured logging: one event a line, JSON or for people (log-format.ts). Secrets never go in `fields`. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -30,7 +29,7 @@ export interface LoggerOptions {
 
 export function createLogger(
   level: LogLevel,
-  write: (line: string) => void = (line) => writeStderr(`${line}\n`),
+  write: (line: string) => void = (line) => process.stderr.write(line + "\n"),
   now: () => number = Date.now,
   { format = "json", colour = false }: LoggerOptions = {},
 ): Logger {

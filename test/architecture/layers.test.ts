@@ -8,7 +8,7 @@ import { test } from "node:test";
  * A module may import from its own layer or a lower one, never a higher one, and no import cycle exists.
  */
 const LAYERS: ReadonlyArray<readonly string[]> = [
-  ["clock.ts", "log.ts", "validation.ts", "secrets.ts", "addresses.ts", "listeners.ts", "bounded-read.ts", "ipv6.ts", "refusals.ts", "connections.ts", "limits.ts", "bounded-map.ts", "gate.ts", "log-format.ts", "start-log.ts", "stderr.ts"],
+  ["clock.ts", "log.ts", "validation.ts", "secrets.ts", "addresses.ts", "listeners.ts", "bounded-read.ts", "ipv6.ts", "refusals.ts", "connections.ts", "limits.ts", "bounded-map.ts", "gate.ts", "log-format.ts", "start-log.ts"],
   ["config/"],
   ["credentials/"],
   ["instance/"],
