@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { Script } from "node:vm";
 
 /**
@@ -13,6 +12,11 @@ import { Script } from "node:vm";
  * V8 refuses a cache made by another Node version or with other flags, but it tells sources apart
  * only by their length: the cache starts with the bundle's first line, which names its build, and is
  * used only beside that same build. Otherwise the bundle is compiled as usual.
+ *
+ * Node compiles each function of its own modules from source at its first call, and nothing has
+ * called them yet when this runs: paths are joined with `/` rather than node:path, and the cache is
+ * read through a view rather than Buffer's methods. tools/bundle.mjs ships tsc's output of this file,
+ * which needs none of a bundler's helper functions.
  */
 
 export const MAIN = "main.js";
@@ -24,7 +28,7 @@ export interface Main {
 }
 
 export function readMain(dir: string): Main {
-  return { dir, source: readFileSync(join(dir, MAIN), "utf8") };
+  return { dir, source: readFileSync(`${dir}/${MAIN}`, "utf8") };
 }
 
 /** The bundle's first line: `// imds-emulator build <id>`, written by tools/bundle.mjs. */
@@ -39,20 +43,22 @@ export function cacheFile(main: Main, data: Buffer): Buffer {
 }
 
 /** V8's data from the cache file beside `main`, when there is one and it was made for this build. */
-export function readCache(main: Main): Buffer | undefined {
+export function readCache(main: Main): Uint8Array | undefined {
   let file: Buffer;
   try {
-    file = readFileSync(join(main.dir, CODE_CACHE));
+    file = readFileSync(`${main.dir}/${CODE_CACHE}`);
   } catch {
     return undefined;
   }
-  const header = Buffer.from(`${buildLine(main)}\n`);
-  return file.subarray(0, header.length).equals(header) ? file.subarray(header.length) : undefined;
+  // The line is ASCII (tools/bundle.mjs writes it), so its bytes read as latin1 are its characters.
+  const header = `${buildLine(main)}\n`;
+  if (file.toString("latin1", 0, header.length) !== header) return undefined;
+  return new Uint8Array(file.buffer, file.byteOffset + header.length, file.length - header.length);
 }
 
 /** The bundle is a function expression, the wrapper Node puts around a CommonJS module; V8's data is only valid for this exact text. */
-export function compileMain(main: Main, cachedData?: Buffer): Script {
-  return new Script(main.source, { filename: join(main.dir, MAIN), cachedData });
+export function compileMain(main: Main, cachedData?: Uint8Array): Script {
+  return new Script(main.source, { filename: `${main.dir}/${MAIN}`, cachedData });
 }
 
 /**
@@ -61,7 +67,7 @@ export function compileMain(main: Main, cachedData?: Buffer): Script {
  * createRequire would cost the start its ES module loader.
  */
 export function runMain(main: Main, script: Script, load: NodeJS.Require): void {
-  const filename = join(main.dir, MAIN);
+  const filename = `${main.dir}/${MAIN}`;
   const module = { exports: {} };
   script.runInThisContext()(module.exports, load, module, filename, main.dir);
 }

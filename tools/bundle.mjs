@@ -4,7 +4,7 @@
 // no node_modules at all (the Kubernetes client alone is 24 MB there, and 1.6 MB bundled).
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { chmodSync, copyFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -39,8 +39,6 @@ const vendorExternal = {
 
 rmSync(OUT, { recursive: true, force: true });
 await Promise.all([
-  // cli.js is the launcher (src/launch.ts), main.js the CLI it runs.
-  build({ ...common, entryPoints: { cli: join(ROOT, "src/launch.ts") }, outdir: OUT, keepNames: false }),
   // import() becomes require(): the vendor files are CommonJS, and the launcher runs main.js as a
   // vm.Script. Our code reads no function's name, so it is spared the __name() call for each of its
   // functions at every start.
@@ -63,6 +61,11 @@ await Promise.all([
     build({ ...common, stdin: { contents, resolveDir: ROOT, loader: "js" }, outfile: join(OUT, "vendor", `${file}.js`) }),
   ),
 ]);
+
+// cli.js is the launcher, main.js the CLI it runs: tsc's output of src/launch.ts (npm run build ran
+// tsc first), plain CommonJS that needs no bundler helpers, each of which a start would compile.
+copyFileSync(join(ROOT, "dist", "launch.js"), join(OUT, "cli.js"));
+chmodSync(join(OUT, "cli.js"), 0o755);
 
 // With no IMDS_EMULATOR_* from the build's environment: the warm start is the default, mock one.
 const warm = spawnSync(process.execPath, [join(ROOT, "tools", "warm-cache.cjs"), OUT], { env: { PATH: process.env.PATH }, encoding: "utf8", timeout: 60_000 });
