@@ -1,3 +1,4 @@
+import { isoTime } from "./clock";
 import type { LogFields } from "./log";
 
 /** What the ready banner tells: where to point clients, whose credentials, until when. */
@@ -66,6 +67,6 @@ export function bannerLines(facts: ReadyFacts, now: number, colour: boolean): st
 export function startedFields(facts: ReadyFacts): LogFields {
   return {
     endpoint: endpointOf(facts.urls[0]!),
-    expiration: facts.expiration === undefined ? undefined : new Date(facts.expiration).toISOString(),
+    expiration: isoTime(facts.expiration),
   };
 }

@@ -4,7 +4,7 @@ import type { Config } from "./config/config";
 import { RequestGate, type Handler } from "./gate";
 import { createCallerCheck, createRequestGuard, defaultAllowedCidrs, metadataPortPolicy, type RequestGuard } from "./imds/guards";
 import { withRequestLog } from "./imds/request-log";
-import { adminConnectionLimits, metadataConnectionLimits } from "./limits";
+import { adminConnectionLimits, metadataConnectionLimits, type OpenFileLimits } from "./limits";
 import { close, hardenedServer, listen, type Listening } from "./listeners";
 import type { Logger } from "./log";
 import type { Refusals } from "./refusals";
@@ -67,9 +67,10 @@ async function bindOne(server: Server, what: string, host: string, port: number,
  * Binds the metadata port on every host, then the admin port, before anything else of the start
  * (the first STS call, the signing key): a port in use costs no AssumeRole and says so in one line.
  * Each listener holds what arrives until its handler is set; on any failure every port bound so far
- * is closed again.
+ * is closed again. `openFiles`: the open-file limits the caller has read already (the CLI raises them
+ * first), so /proc is not read twice.
  */
-export async function bindListeners(config: Config, log: Logger, refusals: Refusals): Promise<BoundListeners> {
+export async function bindListeners(config: Config, log: Logger, refusals: Refusals, openFiles?: OpenFileLimits): Promise<BoundListeners> {
   const servers: Server[] = [];
   const bound = async (server: Server, gate: RequestGate, what: string, host: string, port: number, earlier: readonly string[]) => {
     servers.push(server);
@@ -78,7 +79,7 @@ export async function bindListeners(config: Config, log: Logger, refusals: Refus
   };
   try {
     const callerAllowed = createCallerCheck(metadataPortPolicy(config).allowCidrs);
-    const limits = metadataConnectionLimits(config.maxConnections, config.hosts.length, callerAllowed, refusals);
+    const limits = metadataConnectionLimits(config.maxConnections, config.hosts.length, callerAllowed, refusals, openFiles);
     const metadata: BoundListener[] = [];
     for (const [index, host] of config.hosts.entries()) {
       const gate = new RequestGate();

@@ -115,10 +115,10 @@ async function main(): Promise<void> {
   for (const message of config.warnings) log.warn("config-warning", { message });
   try {
     // Before binding: the default connection caps are read from the limit it leaves.
-    await raiseOpenFileLimit(log);
+    const openFiles = await raiseOpenFileLimit(log);
     // Ports first: one in use fails here, before an STS call is spent. They hold requests until the emulator answers.
     const refusals = new Refusals(log, systemClock);
-    const bound = await bindListeners(config, log, refusals);
+    const bound = await bindListeners(config, log, refusals, openFiles);
     const emulator = await createEmulator(config, { log, refusals });
     start.flush();
     handleSignals(emulator, log);

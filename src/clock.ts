@@ -22,3 +22,10 @@ export const systemClock: Clock = {
 export function awsTimestamp(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
 }
+
+/** A time as the admin API, the logs and the library print it: ISO 8601 in UTC with milliseconds. */
+export function isoTime(ms: number): string;
+export function isoTime(ms: number | undefined): string | undefined;
+export function isoTime(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}

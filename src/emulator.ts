@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { hostname as osHostname } from "node:os";
-import { systemClock, type Clock } from "./clock";
+import { isoTime, systemClock, type Clock } from "./clock";
 import { defaultRoleSessionName } from "./config/arn";
 import type { Config, InstanceConfig } from "./config/config";
 import type { EventKind, ScheduledEvent } from "./config/events";
@@ -329,7 +329,7 @@ export class Emulator implements Controls {
         callers,
         addresses,
         role: served.role.name,
-        credentialsExpiration: health.expiration === undefined ? undefined : new Date(health.expiration).toISOString(),
+        credentialsExpiration: isoTime(health.expiration),
         health: health.status,
       };
     };

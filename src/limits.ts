@@ -43,14 +43,18 @@ export function defaultMaxConnectionsPerCaller(maxConnections: number): number {
   return Math.min(maxConnections, Math.max(MIN_CONNECTIONS_PER_CALLER, Math.floor(maxConnections / 4)));
 }
 
-/** Each metadata listener's limits: --max-connections when given, else what the open-file limit leaves it. */
+/**
+ * Each metadata listener's limits: --max-connections when given, else what the open-file limit leaves
+ * it (`openFiles`: the limits already read, as the CLI's start has them; read here otherwise).
+ */
 export function metadataConnectionLimits(
   configured: number | undefined,
   listeners: number,
   callerAllowed: (address: string | undefined) => boolean,
   refusals: Refusals,
+  openFiles: OpenFileLimits | undefined = readOpenFileLimits(),
 ): ConnectionLimits {
-  const maxConnections = configured ?? defaultMaxConnections(readOpenFileLimits()?.soft ?? FALLBACK_SOFT_LIMIT, listeners);
+  const maxConnections = configured ?? defaultMaxConnections(openFiles?.soft ?? FALLBACK_SOFT_LIMIT, listeners);
   return { callerAllowed, maxConnections, maxConnectionsPerCaller: defaultMaxConnectionsPerCaller(maxConnections), refusals };
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Clock } from "./clock";
+import { isoTime, type Clock } from "./clock";
 import type { InstanceConfig } from "./config/config";
 import { checkMetadataSize, checkTag, checkTagCount, checkUserData } from "./config/description";
 import { checkMetadataOverride } from "./config/description-keys";
@@ -129,8 +129,7 @@ export class ServedInstance implements InstanceControls, ServedInstanceView {
   overrideCredentials(fields: Record<string, unknown>): CredentialOverride {
     const override = parseCredentialOverride(fields, this.clock.now(), this.cache.overridden());
     this.cache.setOverride(override);
-    const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
-    this.log.info("credentials-overridden", { instance: this.name, expiresAt: iso(override.expiresAt), code: override.code, lastUpdated: iso(override.lastUpdated) });
+    this.log.info("credentials-overridden", { instance: this.name, expiresAt: isoTime(override.expiresAt), code: override.code, lastUpdated: isoTime(override.lastUpdated) });
     return override;
   }
 
@@ -155,7 +154,7 @@ export class ServedInstance implements InstanceControls, ServedInstanceView {
 
   scheduleEvent(event: ScheduledEvent): number {
     const at = this.board.schedule(event);
-    this.log.info("event-scheduled", { instance: this.name, kind: event.request.kind, at: new Date(at).toISOString() });
+    this.log.info("event-scheduled", { instance: this.name, kind: event.request.kind, at: isoTime(at) });
     return at;
   }
 

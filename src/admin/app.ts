@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import express, { type ErrorRequestHandler, type Express, type Request, type Router } from "express";
 import type { Reply } from "../cache/replies";
+import { isoTime } from "../clock";
 import { secretMatcher } from "../secrets";
 import { EVENT_KINDS } from "../config/events";
 import type { Controls, InstanceControls } from "../controls";
@@ -10,7 +11,6 @@ import { bodyLimit, jsonObject, readBody } from "./body";
 import { credentialEdgeRoutes, faultRoutes } from "./faults";
 import { eventsDocument } from "./events-document";
 
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** The health document: state, reason and times; never a key, secret or token. */
 export function healthDocument(health: Health, now: number) {
@@ -18,13 +18,13 @@ export function healthDocument(health: Health, now: number) {
     status: health.status,
     source: health.source,
     reason: health.reason,
-    since: iso(health.since),
-    lastUpdated: iso(health.lastUpdated),
-    expiration: iso(health.expiration),
+    since: isoTime(health.since),
+    lastUpdated: isoTime(health.lastUpdated),
+    expiration: isoTime(health.expiration),
     secondsToExpiry: health.expiration === undefined ? undefined : Math.floor((health.expiration - now) / 1000),
     promisedValiditySeconds:
       health.promisedValidityMs === undefined ? undefined : Math.round(health.promisedValidityMs / 1000),
-    nextAttemptAt: iso(health.nextAttemptAt),
+    nextAttemptAt: isoTime(health.nextAttemptAt),
     consecutiveFailures: health.consecutiveFailures,
   };
 }

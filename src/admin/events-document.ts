@@ -1,6 +1,6 @@
 import type { InstanceEvents } from "../instance/events";
+import { isoTime } from "../clock";
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * GET /admin/events: what is in effect and what is still to come, every time as an ISO 8601 date,
@@ -8,14 +8,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 export function eventsDocument(events: InstanceEvents) {
   return {
-    spot: events.spot === undefined ? undefined : { action: events.spot.action, time: iso(events.spot.time) },
-    rebalanceNoticeTime: events.rebalanceNoticeTime === undefined ? undefined : iso(events.rebalanceNoticeTime),
-    scheduledMaintenance: events.scheduledMaintenance.map((event) => ({ ...event, notBefore: iso(event.notBefore), notAfter: iso(event.notAfter) })),
+    spot: events.spot === undefined ? undefined : { action: events.spot.action, time: isoTime(events.spot.time) },
+    rebalanceNoticeTime: isoTime(events.rebalanceNoticeTime),
+    scheduledMaintenance: events.scheduledMaintenance.map((event) => ({ ...event, notBefore: isoTime(event.notBefore), notAfter: isoTime(event.notAfter) })),
     targetLifecycleState: events.targetLifecycleState,
     pending: events.pending.map(({ request, at }) => ({
       ...request,
-      ...("notBefore" in request && request.notBefore !== undefined ? { notBefore: iso(request.notBefore) } : {}),
-      at: iso(at),
+      ...("notBefore" in request && request.notBefore !== undefined ? { notBefore: isoTime(request.notBefore) } : {}),
+      at: isoTime(at),
     })),
   };
 }

@@ -1,5 +1,6 @@
 import type { Express, Request, Router } from "express";
 import type { CredentialOverride } from "../cache/credential-override";
+import { isoTime } from "../clock";
 import type { Controls, InstanceControls } from "../controls";
 import { ConfigError } from "../validation";
 import { jsonObject, readBody } from "./body";
@@ -20,10 +21,9 @@ export function faultRoutes(app: Express, controls: Controls): void {
   });
 }
 
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 function overrideDocument(override: CredentialOverride) {
-  return { expiration: iso(override.expiresAt), code: override.code, lastUpdated: iso(override.lastUpdated) };
+  return { expiration: isoTime(override.expiresAt), code: override.code, lastUpdated: isoTime(override.lastUpdated) };
 }
 
 /** Credentials on the edge, at /admin/credentials/... and /admin/instances/<name>/credentials/... */

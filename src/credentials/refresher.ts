@@ -1,4 +1,4 @@
-import type { Clock, Timer } from "../clock";
+import { isoTime, type Clock, type Timer } from "../clock";
 import { keyIdSuffix, type Logger } from "../log";
 import { SourceError, type CredentialSource, type Credentials, type FailureClass } from "./source";
 
@@ -229,11 +229,11 @@ export class Refresher {
       reasons.push(`${this.lastFailure.failureClass}: ${this.lastFailure.message}; ${serving}`);
     }
     if (remaining <= 0) {
-      const until = new Date(expiration + EXPIRED_SERVING_WINDOW_MS).toISOString();
+      const until = isoTime(expiration + EXPIRED_SERVING_WINDOW_MS);
       reasons.push(
         now < expiration + EXPIRED_SERVING_WINDOW_MS
-          ? `the credentials served expired at ${new Date(expiration).toISOString()}; they are served until ${until}, then the credential paths answer 503`
-          : `the credentials expired at ${new Date(expiration).toISOString()} and were withdrawn at ${until}; the credential paths answer 503 until the source answers`,
+          ? `the credentials served expired at ${isoTime(expiration)}; they are served until ${until}, then the credential paths answer 503`
+          : `the credentials expired at ${isoTime(expiration)} and were withdrawn at ${until}; the credential paths answer 503 until the source answers`,
       );
     } else if (remaining < promised - HEALTH_GRACE_MS) {
       reasons.push(
@@ -303,8 +303,8 @@ export class Refresher {
     log.info("credentials-rotated", {
       source: source.kind,
       keyIdSuffix: keyIdSuffix(credentials.accessKeyId),
-      expiration: new Date(credentials.expiration).toISOString(),
-      nextRotation: new Date(credentials.expiration - lead).toISOString(),
+      expiration: isoTime(credentials.expiration),
+      nextRotation: isoTime(credentials.expiration - lead),
     });
     for (const listener of this.listeners) listener(served);
   }
@@ -315,7 +315,7 @@ export class Refresher {
     log.error("credentials-withdrawn", {
       source: source.kind,
       keyIdSuffix: keyIdSuffix(served.credentials.accessKeyId),
-      expiration: new Date(served.credentials.expiration).toISOString(),
+      expiration: isoTime(served.credentials.expiration),
       detail: `the ${source.kind} source has not answered since; the credential paths answer 503 until it does`,
     });
     for (const listener of this.listeners) listener(undefined);
@@ -339,7 +339,7 @@ export class Refresher {
       failureClass: failure.failureClass,
       message: failure.message,
       consecutiveFailures: this.failures,
-      nextAttempt: new Date(now + delay).toISOString(),
+      nextAttempt: isoTime(now + delay),
     };
     if (this.served === undefined) {
       log.error("credentials-unavailable", {
@@ -350,7 +350,7 @@ export class Refresher {
       log.warn("credentials-refresh-failed", {
         ...fields,
         servingKeyIdSuffix: keyIdSuffix(this.served.credentials.accessKeyId),
-        servingExpiration: new Date(this.served.credentials.expiration).toISOString(),
+        servingExpiration: isoTime(this.served.credentials.expiration),
       });
     }
   }

@@ -1,4 +1,4 @@
-import type { Clock, Timer } from "../clock";
+import { isoTime, type Clock, type Timer } from "../clock";
 import type { FaultAction, FaultRule } from "../config/fault-rule";
 import type { Logger } from "../log";
 import { globMatcher } from "./glob";
@@ -68,7 +68,7 @@ export class FaultBoard {
       probability: rule.probability,
       fired,
       active,
-      expiresAt: until === undefined ? undefined : new Date(until).toISOString(),
+      expiresAt: isoTime(until),
     }));
   }
 
