@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { Script } from "node:vm";
 
 /**
@@ -42,18 +42,45 @@ export function cacheFile(main: Main, data: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${buildLine(main)}\n`), data]);
 }
 
-/** V8's data from the cache file beside `main`, when there is one and it was made for this build. */
+/** The most a cache file is read into at first; a larger one is read on into a doubled view. */
+const CACHE_VIEW_BYTES = 1 << 20;
+
+/**
+ * V8's data from the cache file beside `main`, when there is one and it was made for this build.
+ * Read with openSync and readSync into a view, and its first line compared byte by byte: readFileSync
+ * without an encoding, and Buffer's toString, run about ten more of Node's functions, each compiled
+ * from source at its first call.
+ */
 export function readCache(main: Main): Uint8Array | undefined {
-  let file: Buffer;
+  let fd: number;
   try {
-    file = readFileSync(`${main.dir}/${CODE_CACHE}`);
+    fd = openSync(`${main.dir}/${CODE_CACHE}`, "r");
   } catch {
     return undefined;
   }
-  // The line is ASCII (tools/bundle.mjs writes it), so its bytes read as latin1 are its characters.
+  let data = new Uint8Array(CACHE_VIEW_BYTES);
+  let length = 0;
+  try {
+    for (;;) {
+      if (length === data.length) {
+        const larger = new Uint8Array(data.length * 2);
+        larger.set(data);
+        data = larger;
+      }
+      const read = readSync(fd, data, length, data.length - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+  // The line is ASCII (tools/bundle.mjs writes it), so each character is one byte.
   const header = `${buildLine(main)}\n`;
-  if (file.toString("latin1", 0, header.length) !== header) return undefined;
-  return new Uint8Array(file.buffer, file.byteOffset + header.length, file.length - header.length);
+  if (length < header.length) return undefined;
+  for (let i = 0; i < header.length; i++) if (data[i] !== header.charCodeAt(i)) return undefined;
+  return data.subarray(header.length, length);
 }
 
 /** The bundle is a function expression, the wrapper Node puts around a CommonJS module; V8's data is only valid for this exact text. */

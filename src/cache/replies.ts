@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import { Deferred, ListedAs, Unavailable, Unlisted, type MetadataDir, type MetadataLeaf, type MetadataNode } from "../instance/tree";
-import { API_VERSIONS, ERAS, eraOf, treesByEra } from "../instance/versions";
+import { API_VERSIONS, ERAS, eraOf, treesByEra, type EraTrees } from "../instance/versions";
 
 /** A response ready to write: resolved once when the tree changes (an era's at its first request), so a request only looks one up. */
 export interface Reply {
@@ -82,44 +82,6 @@ function listing(dir: MetadataDir, markSubtrees: boolean): Reply {
   return textReply(200, lines.join("\n"));
 }
 
-/** The table being built, and each leaf's reply made once: the eras' trees share their leaves. */
-interface Compiling {
-  readonly table: Map<string, Reply>;
-  readonly leaves: Map<MetadataLeaf, Reply>;
-}
-
-function addNode(compiling: Compiling, path: string, node: MetadataNode): void {
-  const { table, leaves } = compiling;
-  if (node instanceof Unlisted || node instanceof ListedAs) {
-    addNode(compiling, path, node.node);
-    return;
-  }
-  if (!(node instanceof Map)) {
-    let reply = leaves.get(node);
-    if (reply === undefined) {
-      reply = leafReply(node);
-      leaves.set(node, reply);
-    }
-    table.set(path, reply);
-    // botocore asks for `placement/availability-zone/`: a leaf answers with a trailing slash too.
-    table.set(`${path}/`, reply);
-    return;
-  }
-  const reply = listing(node, true);
-  table.set(path, reply);
-  table.set(`${path}/`, reply);
-  for (const [name, child] of node) addNode(compiling, `${path}/${name}`, child);
-}
-
-/** One version's tree under `/<name>`; its top level is listed without `/` suffixes, as EC2 does. */
-function addVersion(compiling: Compiling, name: string, tree: MetadataDir): void {
-  for (const [label, child] of tree) addNode(compiling, `/${name}/${label}`, child);
-  const top = listing(tree, false);
-  // EC2 answers `/2009-04-04` as `/2009-04-04/` (coreos/ignition#989 shows the capture).
-  compiling.table.set(`/${name}`, top);
-  compiling.table.set(`/${name}/`, top);
-}
-
 /**
  * A table that adds an era's keys the first time a request asks for one of them, then keeps them:
  * most clients read only `latest`, and compiling every era up front would hold a copy of the tree's
@@ -144,14 +106,70 @@ export class LazyEras implements ReplyTable {
   }
 }
 
-/** `latest` answers from the whole tree, each dated version from its era's (see instance/versions.ts). */
+/**
+ * The replies of a built tree, each made at the first request for its path and then kept: a start
+ * compiles none of the tree, and a client that reads ten paths pays for ten. `latest` answers from
+ * the whole tree, each dated version from its era's (see instance/versions.ts). A path that is in no
+ * tree is looked up again each time and never kept, so requests for made-up paths hold no memory.
+ */
+class TreeReplies implements ReplyTable {
+  private readonly table = new Map<string, Reply>();
+  /** Each leaf's reply, made once: the eras' trees share their leaves, and a rotation swaps a reply by identity in every version. */
+  private readonly leaves = new Map<MetadataLeaf, Reply>();
+  private readonly eras: EraTrees;
+  private readonly eraTrees = new Map<string, MetadataDir>();
+
+  constructor(private readonly latest: MetadataDir) {
+    this.eras = treesByEra(latest);
+    this.table.set("/", textReply(200, [...API_VERSIONS, "latest"].join("\n")));
+  }
+
+  get(key: string): Reply | undefined {
+    const known = this.table.get(key);
+    if (known !== undefined) return known;
+    const second = key.indexOf("/", 1);
+    const tree = this.versionTree(second === -1 ? key.slice(1) : key.slice(1, second));
+    if (tree === undefined) return undefined;
+    // A listing answers with and without its `/`, and so does a leaf: botocore asks for `placement/availability-zone/`.
+    const bare = key.endsWith("/") ? key.slice(0, -1) : key;
+    const path = second === -1 || second >= bare.length ? "" : bare.slice(second + 1);
+    const reply = path === "" ? listing(tree, false) : this.nodeReply(tree, path);
+    if (reply === undefined) return undefined;
+    this.table.set(bare, reply);
+    this.table.set(`${bare}/`, reply);
+    return reply;
+  }
+
+  private versionTree(version: string): MetadataDir | undefined {
+    if (version === "latest") return this.latest;
+    let tree = this.eraTrees.get(version);
+    if (tree === undefined) {
+      tree = this.eras.get(version);
+      if (tree !== undefined) this.eraTrees.set(version, tree);
+    }
+    return tree;
+  }
+
+  /** The node at `path` (names joined by `/`) below a version's root; its top level is listed without `/` suffixes, as EC2 does. */
+  private nodeReply(tree: MetadataDir, path: string): Reply | undefined {
+    let node: MetadataNode | undefined = tree;
+    for (const name of path.split("/")) {
+      node = node instanceof Map ? node.get(name) : undefined;
+      while (node instanceof Unlisted || node instanceof ListedAs) node = node.node;
+      if (node === undefined) return undefined;
+    }
+    if (node instanceof Map) return listing(node, true);
+    let reply = this.leaves.get(node);
+    if (reply === undefined) {
+      reply = leafReply(node);
+      this.leaves.set(node, reply);
+    }
+    return reply;
+  }
+}
+
 export function compileReplies(latest: MetadataDir): ReplyTable {
-  const compiling: Compiling = { table: new Map(), leaves: new Map() };
-  compiling.table.set("/", textReply(200, [...API_VERSIONS, "latest"].join("\n")));
-  addVersion(compiling, "latest", latest);
-  const eras = treesByEra(latest);
-  // The leaves map is kept with the tree: an era compiled later shares latest's reply objects, which a rotation swaps by identity.
-  return new LazyEras(compiling.table, (era) => addVersion(compiling, era, eras.get(era)!));
+  return new TreeReplies(latest);
 }
 
 export type ResolvedPath =

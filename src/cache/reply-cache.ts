@@ -44,23 +44,23 @@ class SwappedReplies implements ReplyTable {
  * those objects too, so it answers the current credentials as well.
  */
 export class ReplyCache {
-  private compiled: Compiled;
+  /** Made at the first read, so a start compiles its first credentials in rather than laying them over a table compiled without them. */
+  private compiled: Compiled | undefined;
   private override: CredentialOverride | undefined;
 
   constructor(
     private readonly refresher: Refresher,
     private readonly state: () => TreeState,
   ) {
-    this.compiled = this.compileAll();
     refresher.onChange(() => this.swapCredentials());
   }
 
   replies(): ReplyTable {
-    return this.compiled.table;
+    return this.current().table;
   }
 
   containerReply(): Reply {
-    return this.compiled.container;
+    return this.current().container;
   }
 
   /** Serves the role's credentials as `override` says, or as they are again (undefined). */
@@ -76,6 +76,11 @@ export class ReplyCache {
   /** Builds and compiles the whole tree: for changes to the instance, its events, tags or metadata. */
   rebuild(): void {
     this.compiled = this.compileAll();
+  }
+
+  private current(): Compiled {
+    this.compiled ??= this.compileAll();
+    return this.compiled;
   }
 
   private compileAll(): Compiled {
@@ -99,19 +104,22 @@ export class ReplyCache {
    * over the compiled table, not over the last rotation's.
    */
   swapCredentials(): void {
+    const compiled = this.compiled;
+    // Nothing read yet: the first read compiles the credentials as they are then.
+    if (compiled === undefined) return;
     const inputs = this.inputs();
     const swapped = new Map<Reply, Reply>();
     for (const [path, leaf] of credentialLeaves(inputs)) {
-      const compiled = this.compiled.credentialReplies.get(path);
-      if (compiled === undefined || swapped.has(compiled)) {
+      const reply = compiled.credentialReplies.get(path);
+      if (reply === undefined || swapped.has(reply)) {
         this.rebuild();
         return;
       }
-      swapped.set(compiled, leafReply(leaf));
+      swapped.set(reply, leafReply(leaf));
     }
     this.compiled = {
-      ...this.compiled,
-      table: new SwappedReplies(this.compiled.replies, swapped),
+      ...compiled,
+      table: new SwappedReplies(compiled.replies, swapped),
       container: containerCredentialsReply(inputs.credentials, inputs.instance.accountId, inputs.credentialsUnavailableReason),
     };
   }

@@ -1,4 +1,4 @@
-import * as crypto from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import type { InstanceLifeCycle, InstanceSettings, SecondaryInterfaceSettings } from "../config/config";
 import type { InstanceMonitoring } from "../config/description-keys";
 import { ipv6Network } from "../ipv6";
@@ -59,7 +59,7 @@ export interface Instance {
  * of the start's many seeded values.
  */
 const sha256Hex: (text: string) => string =
-  typeof crypto.hash === "function" ? (text) => crypto.hash("sha256", text, "hex") : (text) => crypto.createHash("sha256").update(text).digest("hex");
+  typeof hash === "function" ? (text) => hash("sha256", text, "hex") : (text) => createHash("sha256").update(text).digest("hex");
 
 /**
  * Generated values come from a hash of a seed (the host name by default), so an emulator restarted

@@ -59,3 +59,32 @@ test("compiled on request, a dated version answers as EC2's does and shares late
     assert.equal(get(`/${version}/user-data`), get("/latest/user-data"), version);
   }
 });
+
+/** A directory that counts the lookups made in it. */
+class CountingDir extends Map<string, string | MetadataDir> {
+  lookups = 0;
+  override get(name: string) {
+    this.lookups += 1;
+    return super.get(name);
+  }
+}
+
+test("each path is compiled at its first request and kept; a path in no tree is looked up each time and never kept", () => {
+  const metaData = new CountingDir(Object.entries({ "instance-id": "i-1", placement: dir({ region: "us-east-1" }) }));
+  const replies = compileReplies(dir({ "meta-data": metaData }));
+  assert.equal(metaData.lookups, 0, "nothing is compiled before a request");
+  const first = replies.get("/latest/meta-data/instance-id");
+  assert.equal(first?.body.toString(), "i-1");
+  assert.equal(metaData.lookups, 1);
+  assert.equal(replies.get("/latest/meta-data/instance-id"), first, "kept");
+  assert.equal(replies.get("/latest/meta-data/instance-id/"), first, "with its `/` too");
+  assert.equal(replies.get("/latest/meta-data/placement/region")?.body.toString(), "us-east-1");
+  assert.equal(metaData.lookups, 2);
+
+  for (let i = 0; i < 3; i++) assert.equal(replies.get("/latest/meta-data/made-up"), undefined);
+  assert.equal(metaData.lookups, 5, "a miss walks the tree each time: nothing was stored for it");
+  assert.equal(replies.get("/latest/meta-data/instance-id/more"), undefined, "below a leaf");
+  assert.equal(replies.get("/latest/meta-data/")?.body.toString(), "instance-id\nplacement/");
+  assert.equal(replies.get("/latest")?.body.toString(), "meta-data");
+  assert.equal(replies.get("/nothing/meta-data/instance-id"), undefined);
+});

@@ -53,8 +53,8 @@ const text = (cache: ReplyCache, path: string) => {
 
 test("a rotation swaps the credential replies in every version without building or signing the tree again", async () => {
   const { cache, refresher, signatures } = await cacheOnFakeClock();
-  const signedAtBuild = signatures();
   const before = cache.replies();
+  const signedAtBuild = signatures();
   const oldKey = refresher.current()!.credentials.accessKeyId;
   const document = cache.replies().get("/latest/dynamic/instance-identity/document");
 
@@ -79,6 +79,7 @@ test("a rotation swaps the credential replies in every version without building 
 
 test("the identity role's credentials are swapped the same way", async () => {
   const { cache, identity, signatures } = await cacheOnFakeClock();
+  cache.replies();
   const signed = signatures();
   await identity.refresh();
   const key = identity.current()!.credentials.accessKeyId;
@@ -86,6 +87,20 @@ test("the identity role's credentials are swapped the same way", async () => {
   assert.equal(JSON.parse(text(cache, `/latest/${path}`)!).AccessKeyId, key);
   assert.equal(JSON.parse(text(cache, `/2021-03-23/${path}`)!).AccessKeyId, key);
   assert.equal(signatures(), signed);
+});
+
+test("the tree is built at the first read: credentials that came before it are compiled in, not swapped over", async () => {
+  const { cache, refresher, identity, signatures } = await cacheOnFakeClock();
+  assert.equal(signatures(), 0, "nothing is built before a read");
+  await refresher.refresh();
+  await identity.refresh();
+  assert.equal(signatures(), 0, "a rotation before the first read builds nothing either");
+  const served = JSON.parse(text(cache, `/latest/meta-data/iam/security-credentials/${ROLE}`)!);
+  assert.equal(served.AccessKeyId, refresher.current()!.credentials.accessKeyId);
+  const path = "meta-data/identity-credentials/ec2/security-credentials/ec2-instance";
+  assert.equal(JSON.parse(text(cache, `/latest/${path}`)!).AccessKeyId, identity.current()!.credentials.accessKeyId);
+  assert.equal(JSON.parse(cache.containerReply().body.toString()).AccessKeyId, served.AccessKeyId);
+  assert.equal(signatures(), 1, "one build");
 });
 
 const CREDENTIALS = `meta-data/iam/security-credentials/${ROLE}`;
