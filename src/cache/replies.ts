@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import { Deferred, ListedAs, Unavailable, Unlisted, type MetadataDir, type MetadataLeaf, type MetadataNode } from "../instance/tree";
-import { API_VERSIONS, ERAS, eraOf, treesByEra, type EraTrees } from "../instance/versions";
+import { API_VERSIONS, eraOf, eras, treesByEra, type EraTrees } from "../instance/versions";
 
 /** A response ready to write: resolved once when the tree changes (an era's at its first request), so a request only looks one up. */
 export interface Reply {
@@ -88,7 +88,7 @@ function listing(dir: MetadataDir, markSubtrees: boolean): Reply {
  * keys for each. `addEra` puts the era's keys into `table`.
  */
 export class LazyEras implements ReplyTable {
-  private readonly pending = new Set(ERAS);
+  private readonly pending = new Set(eras());
 
   constructor(
     private readonly table: Map<string, Reply>,

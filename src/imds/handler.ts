@@ -1,7 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
 import { BoundedMap } from "../bounded-map";
 import type { Clock } from "../clock";
-import { ERAS } from "../instance/versions";
+import { eras } from "../instance/versions";
 import { proxyHeaderOf } from "./guards";
 import type { Refusals } from "../refusals";
 import { MAX_TOKEN_TTL_SECONDS, MIN_TOKEN_TTL_SECONDS, parseTokenTtl, type TokenAuthority } from "./tokens";
@@ -87,7 +87,7 @@ export function hasBody(req: IncomingMessage): boolean {
 export function pathClassOf(key: string): PathClass {
   const second = key.indexOf("/", 1);
   const version = second === -1 ? key.slice(1) : key.slice(1, second);
-  if (version !== "latest" && !ERAS.includes(version)) return "other";
+  if (version !== "latest" && !eras().includes(version)) return "other";
   const rest = second === -1 ? "" : key.slice(second);
   if (rest.startsWith("/meta-data/iam/security-credentials")) return "credentials";
   if (rest.startsWith("/meta-data")) return "metadata";

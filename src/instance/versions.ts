@@ -78,9 +78,18 @@ function firstListedFrom(documented: string): string {
   return version;
 }
 
-const SINCE: ReadonlyArray<{ readonly segments: readonly string[]; readonly since: string }> = CATEGORY_VERSIONS.map(
-  ([path, documented]) => ({ segments: path.split("/"), since: firstListedFrom(documented) }),
-);
+interface Since {
+  readonly segments: readonly string[];
+  readonly since: string;
+}
+
+let sinceTable: readonly Since[] | undefined;
+
+/** CATEGORY_VERSIONS as listed versions, worked out at the first dated request: a client that reads only `latest` never needs them. */
+function categorySince(): readonly Since[] {
+  sinceTable ??= CATEGORY_VERSIONS.map(([path, documented]) => ({ segments: path.split("/"), since: firstListedFrom(documented) }));
+  return sinceTable;
+}
 
 function matches(pattern: readonly string[], path: readonly string[]): boolean {
   return pattern.length === path.length && pattern.every((segment, i) => segment === "*" || segment === path[i]);
@@ -97,7 +106,7 @@ interface Dated {
 function date(dir: MetadataDir, parent: readonly string[], parentSince: string): Dated[] {
   return [...dir].map(([label, node]) => {
     const path = [...parent, label];
-    const own = SINCE.find((entry) => matches(entry.segments, path))?.since;
+    const own = categorySince().find((entry) => matches(entry.segments, path))?.since;
     const since = own !== undefined && own > parentSince ? own : parentSince;
     return { label, since, node, children: node instanceof Map ? date(node, path, since) : undefined };
   });
@@ -118,16 +127,21 @@ function asOf(nodes: readonly Dated[], version: string): MetadataDir {
   return out;
 }
 
+let eraTable: readonly string[] | undefined;
+
 /**
  * Versions that serve the same categories answer from the same tree: each is named by the newest
  * version at or before it where something appeared (its "era").
  */
-export const ERAS: readonly string[] = [...new Set([API_VERSIONS[0]!, ...SINCE.map((entry) => entry.since)])].sort();
+export function eras(): readonly string[] {
+  eraTable ??= [...new Set([API_VERSIONS[0]!, ...categorySince().map((entry) => entry.since)])].sort();
+  return eraTable;
+}
 
-/** The era a listed version answers from; undefined for a version EC2 does not list. */
+/** The era a listed version answers from; undefined for a version EC2 does not list (`latest` among them). */
 export function eraOf(version: string): string | undefined {
   if (!API_VERSIONS.includes(version)) return undefined;
-  return ERAS.filter((start) => start <= version).at(-1);
+  return eras().filter((start) => start <= version).at(-1);
 }
 
 /** The tree as each era answers it: what appeared after the era is gone, and directories left empty with it. */
@@ -138,13 +152,13 @@ export interface EraTrees {
 
 /**
  * Eras are made on request, as most clients read only `latest`: the tree is dated (every node matched
- * against SINCE) at the first era asked for, once.
+ * against CATEGORY_VERSIONS) at the first era asked for, once.
  */
 export function treesByEra(tree: MetadataDir): EraTrees {
   let dated: Dated[] | undefined;
   return {
     get(era) {
-      if (!ERAS.includes(era)) return undefined;
+      if (!eras().includes(era)) return undefined;
       dated ??= date(tree, [], API_VERSIONS[0]!);
       return asOf(dated, era);
     },
