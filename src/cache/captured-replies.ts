@@ -1,5 +1,5 @@
 import type { CapturedTree } from "../config/captured";
-import type { IdentitySignatures, Unavailable } from "../instance/tree";
+import type { Deferred, IdentitySignatures, Unavailable } from "../instance/tree";
 import { API_VERSIONS } from "../instance/versions";
 import { LazyEras, leafReply, textReply, type Reply, type ReplyTable } from "./replies";
 
@@ -7,7 +7,7 @@ const DOCUMENT = "dynamic/instance-identity/document";
 
 /** The replies that stay live over a capture: the role's credential leaves and the document's signatures. */
 export interface LiveLeaves {
-  readonly credentials: ReadonlyMap<string, string | Unavailable>;
+  readonly credentials: ReadonlyMap<string, Deferred | Unavailable>;
   readonly sign?: (document: string) => IdentitySignatures;
 }
 

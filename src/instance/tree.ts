@@ -131,30 +131,34 @@ export type CredentialInputs = Pick<TreeInputs, "instance" | "role" | "credentia
 
 /**
  * The leaves that change with each rotation, by path below a version's root: the cache swaps these
- * alone when only credentials change, instead of building and compiling the whole tree again.
+ * alone when only credentials change, instead of building and compiling the whole tree again. Each
+ * document is written at its first read (a Deferred leaf): a rotation, or a start, writes only those
+ * that a client reads.
  */
-export function credentialLeaves(inputs: CredentialInputs): ReadonlyMap<string, string | Unavailable> {
+export function credentialLeaves(inputs: CredentialInputs): ReadonlyMap<string, Deferred | Unavailable> {
   const { role, credentials, instance } = inputs;
   const code = inputs.credentialsCode ?? "Success";
   const unavailable = () => new Unavailable(inputs.credentialsUnavailableReason);
   const document = (extended: boolean) =>
     credentials === undefined
       ? unavailable()
-      : credentialDocument(credentials, extended ? (credentials.credentials.accountId ?? instance.accountId) : undefined, code);
+      : new Deferred(() => credentialDocument(credentials, extended ? (credentials.credentials.accountId ?? instance.accountId) : undefined, code));
   const identity = inputs.identityCredentials;
   // Their path names are EC2's (User Guide, "Instance identity roles").
   const identityUnavailable = () => new Unavailable("the instance identity credentials are not minted yet");
-  return new Map<string, string | Unavailable>([
+  return new Map<string, Deferred | Unavailable>([
     [
       "meta-data/iam/info",
       credentials === undefined
         ? unavailable()
-        : ec2Json({
-            Code: code,
-            LastUpdated: awsTimestamp(credentials.lastUpdated),
-            InstanceProfileArn: role.instanceProfileArn,
-            InstanceProfileId: role.instanceProfileId,
-          }),
+        : new Deferred(() =>
+            ec2Json({
+              Code: code,
+              LastUpdated: awsTimestamp(credentials.lastUpdated),
+              InstanceProfileArn: role.instanceProfileArn,
+              InstanceProfileId: role.instanceProfileId,
+            }),
+          ),
     ],
     [`meta-data/iam/security-credentials/${role.name}`, document(false)],
     [`meta-data/iam/security-credentials-extended/${role.name}`, document(true)],
@@ -162,9 +166,12 @@ export function credentialLeaves(inputs: CredentialInputs): ReadonlyMap<string, 
       "meta-data/identity-credentials/ec2/info",
       identity === undefined
         ? identityUnavailable()
-        : ec2Json({ Code: "Success", LastUpdated: awsTimestamp(identity.lastUpdated), AccountId: instance.accountId }),
+        : new Deferred(() => ec2Json({ Code: "Success", LastUpdated: awsTimestamp(identity.lastUpdated), AccountId: instance.accountId })),
     ],
-    ["meta-data/identity-credentials/ec2/security-credentials/ec2-instance", identity === undefined ? identityUnavailable() : credentialDocument(identity)],
+    [
+      "meta-data/identity-credentials/ec2/security-credentials/ec2-instance",
+      identity === undefined ? identityUnavailable() : new Deferred(() => credentialDocument(identity)),
+    ],
   ]);
 }
 
