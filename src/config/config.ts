@@ -285,10 +285,12 @@ function readEntry(
 
 /** Reads IMDS_EMULATOR_* variables; returns a warning for each one that names no option. */
 function readEnv(env: NodeJS.ProcessEnv, raw: Raw): string[] {
-  const known = new Map(NAMES.map((name) => [envName(name), name]));
+  // Made at the first variable with the prefix: most starts set none.
+  let known: Map<string, OptionName> | undefined;
   const warnings: string[] = [];
   for (const [variable, value] of Object.entries(env)) {
     if (!variable.startsWith(ENV_PREFIX) || value === undefined) continue;
+    known ??= new Map(NAMES.map((name) => [envName(name), name]));
     const name = known.get(variable);
     if (name === undefined) {
       const hint = nearest(variable, [...known.keys()]);
@@ -519,8 +521,10 @@ export function resolveConfig(cli: Record<string, unknown>, env: NodeJS.ProcessE
   const instances = file === undefined ? [] : readInstances(file, raw, sections, warnings);
   // With instances (or pods), the top level's STS settings are their defaults, meaningful without a role of its own.
   const defaultsOnly = instances.length > 0 || raw.has("kubernetes-node-name");
-  const top = buildInstance(new Values(raw), sections, file?.path ?? "config", warnings, () => !defaultsOnly);
-  return { ...build(new Values(raw), top, instances, warnings), entry: entryReader(raw, sections) };
+  // Parsed once: every option's value, defaults included, goes through its parser.
+  const values = new Values(raw);
+  const top = buildInstance(values, sections, file?.path ?? "config", warnings, () => !defaultsOnly);
+  return { ...build(values, top, instances, warnings), entry: entryReader(raw, sections) };
 }
 
 /** Reads entries made at run time (a Kubernetes pod's annotations) as the file's entries are read. */
@@ -539,6 +543,7 @@ export function resolveLibraryOptions(options: TypedOptions, sections: Descripti
   readLibrary(options, raw);
   const warnings: string[] = [];
   const entries = instances === undefined ? [] : readInstances({ path: "startEmulator()", data: { instances } }, raw, sections, warnings);
-  const top = buildInstance(new Values(raw), sections, "startEmulator()", warnings, () => entries.length === 0);
-  return { ...build(new Values(raw), top, entries, warnings), entry: entryReader(raw, sections) };
+  const values = new Values(raw);
+  const top = buildInstance(values, sections, "startEmulator()", warnings, () => entries.length === 0);
+  return { ...build(values, top, entries, warnings), entry: entryReader(raw, sections) };
 }
