@@ -432,6 +432,9 @@ export class Emulator implements Controls {
     const listeners = bound ?? (await bindListeners(this.config, this.log, this.refusals));
     this.servers.push(...listeners.servers);
     for (const listener of listeners.metadata) listener.open(this.handler);
+    // The replies are built at their first read; a fresh daemon's first idle turn builds them, while
+    // a client reads its token's answer, so that its first metadata read does not wait for them.
+    setImmediate(() => this.top.replies());
     const metadata = listeners.metadata.map((listener) => listener.listening);
     const { kubernetes } = this.config;
     if (kubernetes !== undefined) this.redirect = await openNode(kubernetes, metadata[0]!, this.log, this.iptables);

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
+import { ReplyCache } from "../../src/cache/reply-cache";
+import { resolveConfig } from "../../src/config/config";
+import { createEmulator } from "../../src/emulator";
 import { LazySigner } from "../../src/instance/lazy-signer";
 import { generateSigningKeys } from "../../src/instance/signing";
 import { Unavailable } from "../../src/instance/tree";
@@ -101,4 +104,29 @@ test("the synchronous path makes the key at once when nothing asked before", () 
   assert.match(made.certificatePem, /^-----BEGIN CERTIFICATE-----/);
   assert.equal(signer.current(), made);
   assert.equal(ready, 1);
+});
+
+test("the replies are built at the first idle turn after the ports open, not during the start, and once", async () => {
+  const cache = ReplyCache.prototype as unknown as { compileAll(): unknown };
+  const compileAll = cache.compileAll;
+  let builds = 0;
+  cache.compileAll = function (this: unknown) {
+    builds += 1;
+    return compileAll.call(this);
+  };
+  try {
+    const emulator = await createEmulator(resolveConfig({ host: ["127.0.0.1"], port: "0" }, {}), { seed: "idle-seed" });
+    assert.equal(builds, 0, "createEmulator builds no replies");
+    const { metadata } = await emulator.listen();
+    assert.equal(builds, 0, "nor does opening the ports");
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(builds, 1, "the first idle turn builds them");
+    const token = await (await fetch(`${metadata[0]!.url}/latest/api/token`, { method: "PUT", headers: { "X-aws-ec2-metadata-token-ttl-seconds": "60" } })).text();
+    const read = await fetch(`${metadata[0]!.url}/latest/meta-data/instance-id`, { headers: { "X-aws-ec2-metadata-token": token } });
+    assert.equal(read.status, 200);
+    assert.equal(builds, 1, "a read finds them built");
+    await emulator.stop();
+  } finally {
+    cache.compileAll = compileAll;
+  }
 });
