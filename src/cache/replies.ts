@@ -2,7 +2,7 @@ import { STATUS_CODES } from "node:http";
 import { Deferred, ListedAs, Unavailable, Unlisted, type MetadataDir, type MetadataLeaf, type MetadataNode } from "../instance/tree";
 import { API_VERSIONS, eraOf, eras, treesByEra, type EraTrees } from "../instance/versions";
 
-/** A response ready to write: resolved once when the tree changes (an era's at its first request), so a request only looks one up. */
+/** A response ready to write: made at the first request for its path and kept until the tree changes, so a later request only looks it up. */
 export interface Reply {
   readonly status: number;
   readonly contentType: string;
