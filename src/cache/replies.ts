@@ -150,13 +150,20 @@ class TreeReplies implements ReplyTable {
     return tree;
   }
 
-  /** The node at `path` (names joined by `/`) below a version's root; its top level is listed without `/` suffixes, as EC2 does. */
+  /**
+   * The node at `path` (names joined by `/`) below a version's root. The walk takes one name at a
+   * time and stops at the first that is not there, so a long made-up path costs no more than the
+   * tree is deep.
+   */
   private nodeReply(tree: MetadataDir, path: string): Reply | undefined {
     let node: MetadataNode | undefined = tree;
-    for (const name of path.split("/")) {
-      node = node instanceof Map ? node.get(name) : undefined;
+    for (let start = 0; ; ) {
+      const end = path.indexOf("/", start);
+      node = node instanceof Map ? node.get(end === -1 ? path.slice(start) : path.slice(start, end)) : undefined;
       while (node instanceof Unlisted || node instanceof ListedAs) node = node.node;
       if (node === undefined) return undefined;
+      if (end === -1) break;
+      start = end + 1;
     }
     if (node instanceof Map) return listing(node, true);
     let reply = this.leaves.get(node);

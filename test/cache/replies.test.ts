@@ -84,6 +84,9 @@ test("each path is compiled at its first request and kept; a path in no tree is 
   for (let i = 0; i < 3; i++) assert.equal(replies.get("/latest/meta-data/made-up"), undefined);
   assert.equal(metaData.lookups, 5, "a miss walks the tree each time: nothing was stored for it");
   assert.equal(replies.get("/latest/meta-data/instance-id/more"), undefined, "below a leaf");
+  const before = metaData.lookups;
+  assert.equal(replies.get(`/latest/meta-data/made-up${"/x".repeat(5000)}`), undefined);
+  assert.equal(metaData.lookups - before, 1, "a long made-up path stops at its first unknown name");
   assert.equal(replies.get("/latest/meta-data/")?.body.toString(), "instance-id\nplacement/");
   assert.equal(replies.get("/latest")?.body.toString(), "meta-data");
   assert.equal(replies.get("/nothing/meta-data/instance-id"), undefined);
