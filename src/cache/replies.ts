@@ -116,11 +116,10 @@ class TreeReplies implements ReplyTable {
   private readonly table = new Map<string, Reply>();
   /** Each leaf's reply, made once: the eras' trees share their leaves, and a rotation swaps a reply by identity in every version. */
   private readonly leaves = new Map<MetadataLeaf, Reply>();
-  private readonly eras: EraTrees;
-  private readonly eraTrees = new Map<string, MetadataDir>();
+  private readonly eraTrees: EraTrees;
 
   constructor(private readonly latest: MetadataDir) {
-    this.eras = treesByEra(latest);
+    this.eraTrees = treesByEra(latest);
     this.table.set("/", textReply(200, [...API_VERSIONS, "latest"].join("\n")));
   }
 
@@ -128,7 +127,8 @@ class TreeReplies implements ReplyTable {
     const known = this.table.get(key);
     if (known !== undefined) return known;
     const second = key.indexOf("/", 1);
-    const tree = this.versionTree(second === -1 ? key.slice(1) : key.slice(1, second));
+    const version = second === -1 ? key.slice(1) : key.slice(1, second);
+    const tree = version === "latest" ? this.latest : this.eraTrees.get(version);
     if (tree === undefined) return undefined;
     // A listing answers with and without its `/`, and so does a leaf: botocore asks for `placement/availability-zone/`.
     const bare = key.endsWith("/") ? key.slice(0, -1) : key;
@@ -138,16 +138,6 @@ class TreeReplies implements ReplyTable {
     this.table.set(bare, reply);
     this.table.set(`${bare}/`, reply);
     return reply;
-  }
-
-  private versionTree(version: string): MetadataDir | undefined {
-    if (version === "latest") return this.latest;
-    let tree = this.eraTrees.get(version);
-    if (tree === undefined) {
-      tree = this.eras.get(version);
-      if (tree !== undefined) this.eraTrees.set(version, tree);
-    }
-    return tree;
   }
 
   /**

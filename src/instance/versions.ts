@@ -146,21 +146,27 @@ export function eraOf(version: string): string | undefined {
 
 /** The tree as each era answers it: what appeared after the era is gone, and directories left empty with it. */
 export interface EraTrees {
-  /** A new tree each call; undefined for a name that is no era. */
+  /** The era's tree, made at its first request and then kept; undefined for a name that is no era. */
   get(era: string): MetadataDir | undefined;
 }
 
 /**
  * Eras are made on request, as most clients read only `latest`: the tree is dated (every node matched
- * against CATEGORY_VERSIONS) at the first era asked for, once.
+ * against CATEGORY_VERSIONS) at the first era asked for, once, and each era's tree at its first request.
  */
 export function treesByEra(tree: MetadataDir): EraTrees {
   let dated: Dated[] | undefined;
+  const made = new Map<string, MetadataDir>();
   return {
     get(era) {
       if (!eras().includes(era)) return undefined;
-      dated ??= date(tree, [], API_VERSIONS[0]!);
-      return asOf(dated, era);
+      let trimmed = made.get(era);
+      if (trimmed === undefined) {
+        dated ??= date(tree, [], API_VERSIONS[0]!);
+        trimmed = asOf(dated, era);
+        made.set(era, trimmed);
+      }
+      return trimmed;
     },
   };
 }
