@@ -16,8 +16,9 @@ export class Unavailable {
 }
 
 /**
- * A leaf whose text is made at its first read, then kept: the instance's SSH public key, a key
- * derivation that no start needs (a reader of public-keys/ waits for it once).
+ * A leaf whose text is made at its first read, then kept (across rebuilds too, where the same leaf is
+ * used again): the instance's SSH public key, a key derivation that no start needs, and the credential
+ * documents, which a rotation writes only for the paths that are read.
  */
 export class Deferred {
   private made: string | undefined;
