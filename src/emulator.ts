@@ -431,10 +431,19 @@ export class Emulator implements Controls {
   async listen(bound?: BoundListeners): Promise<{ metadata: Listening[]; admin?: Listening }> {
     const listeners = bound ?? (await bindListeners(this.config, this.log, this.refusals));
     this.servers.push(...listeners.servers);
-    for (const listener of listeners.metadata) listener.open(this.handler);
-    // The replies are built at their first read; a fresh daemon's first idle turn builds them, while
-    // a client reads its token's answer, so that its first metadata read does not wait for them.
-    setImmediate(() => this.top.replies());
+    // The replies are built at their first read, or at the first idle turn after the first answer
+    // (usually a token's), while that client reads it and sends its next request. Built at the first
+    // idle turn after the ports open, they delayed that answer: the client's token request is often
+    // waiting by then, bound ports hold what arrives during the start.
+    let answered = false;
+    const first = (req: IncomingMessage, res: ServerResponse) => {
+      this.handler(req, res);
+      if (answered) return;
+      answered = true;
+      for (const listener of listeners.metadata) listener.open(this.handler);
+      setImmediate(() => this.top.replies());
+    };
+    for (const listener of listeners.metadata) listener.open(first);
     const metadata = listeners.metadata.map((listener) => listener.listening);
     const { kubernetes } = this.config;
     if (kubernetes !== undefined) this.redirect = await openNode(kubernetes, metadata[0]!, this.log, this.iptables);
