@@ -434,7 +434,7 @@ export class Emulator implements Controls {
     // The replies are built at their first read, or at the first idle turn after the first answer
     // (usually a token's), while that client reads it and sends its next request. Built at the first
     // idle turn after the ports open, they delayed that answer: the client's token request is often
-    // waiting by then, bound ports hold what arrives during the start.
+    // waiting by then, as the ports are bound early and hold what arrives during the start.
     let answered = false;
     const first = (req: IncomingMessage, res: ServerResponse) => {
       this.handler(req, res);

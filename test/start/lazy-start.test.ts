@@ -108,7 +108,8 @@ test("the synchronous path makes the key at once when nothing asked before", () 
   assert.equal(ready, 1);
 });
 
-test("the replies are built at the first idle turn after the first answer, not during the start, and once", async () => {
+/** Counts the reply tables the emulators build, until `restore`. */
+function countBuilds(): { readonly count: () => number; restore(): void } {
   const cache = ReplyCache.prototype as unknown as { compileAll(): unknown };
   const compileAll = cache.compileAll;
   let builds = 0;
@@ -116,58 +117,62 @@ test("the replies are built at the first idle turn after the first answer, not d
     builds += 1;
     return compileAll.call(this);
   };
+  return {
+    count: () => builds,
+    restore: () => {
+      cache.compileAll = compileAll;
+    },
+  };
+}
+
+test("the replies are built at the first idle turn after the first answer, not during the start, and once", async () => {
+  const builds = countBuilds();
   // The emulator's handler runs inside a server of the test's own, so the count can be read in the
   // same turn as each answer, before any idle turn.
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const atAnswers: number[] = [];
   const server = createServer((req, res) => {
     handler!(req, res);
-    atAnswers.push(builds);
+    atAnswers.push(builds.count());
   });
   let emulator: Emulator | undefined;
   try {
     emulator = await createEmulator(resolveConfig({ host: ["127.0.0.1"], port: "0" }, {}), { seed: "idle-seed" });
-    assert.equal(builds, 0, "createEmulator builds no replies");
+    assert.equal(builds.count(), 0, "createEmulator builds no replies");
     const listening = await listen(server, "127.0.0.1", 0);
     await emulator.listen({ metadata: [{ server, listening, open: (target) => (handler = target) }], servers: [server] });
-    assert.equal(builds, 0, "nor does opening the ports");
+    assert.equal(builds.count(), 0, "nor does opening the ports");
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(builds, 0, "nor an idle turn before any request: a token request waiting then would wait for them");
+    assert.equal(builds.count(), 0, "nor an idle turn before any request: a token request waiting then would wait for them");
     const put = () => fetch(`${listening.url}/latest/api/token`, { method: "PUT", headers: { "X-aws-ec2-metadata-token-ttl-seconds": "60" } });
     const token = await (await put()).text();
     assert.equal(atAnswers[0], 0, "a token's answer needs none and is written before they are built");
-    assert.equal(builds, 1, "the idle turn after the first answer builds them");
+    assert.equal(builds.count(), 1, "the idle turn after the first answer builds them");
     const read = await fetch(`${listening.url}/latest/meta-data/instance-id`, { headers: { "X-aws-ec2-metadata-token": token } });
     assert.equal(read.status, 200);
     assert.equal((await put()).status, 200);
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(atAnswers, [0, 1, 1], "a read finds them built, and a later answer builds nothing again");
-    assert.equal(builds, 1);
+    assert.equal(builds.count(), 1);
   } finally {
-    cache.compileAll = compileAll;
+    builds.restore();
     await emulator?.stop();
     server.close();
   }
 });
 
 test("a first request that reads the tree builds the replies then, once", async () => {
-  const cache = ReplyCache.prototype as unknown as { compileAll(): unknown };
-  const compileAll = cache.compileAll;
-  let builds = 0;
-  cache.compileAll = function (this: unknown) {
-    builds += 1;
-    return compileAll.call(this);
-  };
+  const builds = countBuilds();
   try {
     const emulator = await createEmulator(resolveConfig({ host: ["127.0.0.1"], port: "0" }, {}), { seed: "idle-seed" });
     const { metadata } = await emulator.listen();
     const read = await fetch(`${metadata[0]!.url}/latest/meta-data/instance-id`);
     assert.equal(read.status, 200, "IMDSv1 is allowed by default");
-    assert.equal(builds, 1);
+    assert.equal(builds.count(), 1);
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(builds, 1, "the idle turn after it finds them built");
+    assert.equal(builds.count(), 1, "the idle turn after it finds them built");
     await emulator.stop();
   } finally {
-    cache.compileAll = compileAll;
+    builds.restore();
   }
 });
