@@ -163,16 +163,17 @@ test("the replies are built at the first idle turn after the first answer, not d
 
 test("a first request that reads the tree builds the replies then, once", async () => {
   const builds = countBuilds();
+  let emulator: Emulator | undefined;
   try {
-    const emulator = await createEmulator(resolveConfig({ host: ["127.0.0.1"], port: "0" }, {}), { seed: "idle-seed" });
+    emulator = await createEmulator(resolveConfig({ host: ["127.0.0.1"], port: "0" }, {}), { seed: "idle-seed" });
     const { metadata } = await emulator.listen();
     const read = await fetch(`${metadata[0]!.url}/latest/meta-data/instance-id`);
     assert.equal(read.status, 200, "IMDSv1 is allowed by default");
     assert.equal(builds.count(), 1);
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(builds.count(), 1, "the idle turn after it finds them built");
-    await emulator.stop();
   } finally {
     builds.restore();
+    await emulator?.stop();
   }
 });
